@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh Debian/Ubuntu machine with Python 3.10+:
+#   make demo   - create .venv, install, obtain the data, run the main job (quick profile)
+#   make test   - same set-up, then the unit tests and `pytest --nbval notebooks`
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROFILE ?= quick
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+
+.PHONY: demo test unit nbval install data report benchmark clean
+
+demo: data
+	$(BIN)/fmnist report --profile $(PROFILE)
+
+test: unit nbval
+
+unit: data
+	$(BIN)/pytest tests
+
+nbval: data
+	FMNIST_PROFILE=quick $(BIN)/pytest --nbval notebooks --nbval-current-env \
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Offline first: the Debian package when we may install it, else a verified download.
+data: $(STAMP)
+	@if ! $(BIN)/fmnist data info --quiet; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+		else \
+			$(BIN)/fmnist data fetch; \
+		fi; \
+	fi
+
+report: data
+	$(BIN)/fmnist report --profile $(PROFILE)
+
+benchmark: data
+	$(BIN)/fmnist benchmark
+
+clean:
+	rm -rf $(VENV) runs reports/*.html reports/results .pytest_cache

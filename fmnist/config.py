@@ -1,0 +1,104 @@
+"""Run profiles and project paths.
+
+Two profiles share one code path and differ only in training budgets:
+
+* ``quick`` — small stratified subsets, 1-3 epochs, 2-4 tuning trials. The whole notebook
+  suite runs in about ten minutes on 2 CPU cores; CI and ``pytest --nbval`` use it.
+* ``full`` — the real experiments behind the reported results (about two hours on 2 cores).
+
+Data loading and splitting are always done on the full dataset (cheap and deterministic).
+
+Example::
+
+    >>> from fmnist.config import get_profile
+    >>> get_profile("quick").cnn_epochs
+    2
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+PROFILE_ENV = "FMNIST_PROFILE"
+
+#: Root of the source checkout (``fmnist/..``).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+REPORTS_DIR = REPO_ROOT / "reports"
+#: Model files, histories and tuner directories; git-ignored.
+RUNS_DIR = Path(os.environ.get("FMNIST_RUNS_DIR", REPO_ROOT / "runs"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """Training budgets of one profile. ``None`` for a subset means the whole split."""
+
+    name: str
+    train_subset: int | None  # training images used by the baselines
+    epochs: int  # MLP epochs
+    cnn_epochs: int
+    best_epochs: int  # budget of the accuracy-oriented presets (issue F)
+    batch_size: int
+    patience: int | None  # early-stopping patience (None: no early stopping)
+    tuning_trials: int
+    tuning_epochs: int
+    tuning_subset: int
+    cv_folds: int
+    regression_epochs: int
+    regression_trials: int
+    gradient_epochs: int  # deep-thin MLP demo
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        train_subset=6_000,
+        epochs=2,
+        cnn_epochs=2,
+        best_epochs=2,
+        batch_size=128,
+        patience=None,
+        tuning_trials=3,
+        tuning_epochs=2,
+        tuning_subset=2_048,
+        cv_folds=3,
+        regression_epochs=200,
+        regression_trials=2,
+        gradient_epochs=2,
+    ),
+    "full": Profile(
+        name="full",
+        train_subset=None,
+        epochs=30,
+        cnn_epochs=20,
+        best_epochs=40,
+        batch_size=128,
+        patience=5,
+        tuning_trials=20,
+        tuning_epochs=10,
+        tuning_subset=12_000,
+        cv_folds=5,
+        regression_epochs=2_000,
+        regression_trials=12,
+        gradient_epochs=10,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile ``name``, else ``$FMNIST_PROFILE``, else ``"quick"``.
+
+    Raises:
+        ValueError: if the name is not one of :data:`PROFILES`.
+    """
+    chosen = name if name is not None else os.environ.get(PROFILE_ENV, "quick")
+    chosen = chosen.strip().lower()
+    if chosen not in PROFILES:
+        raise ValueError(
+            f"unknown profile {chosen!r} (from {'argument' if name is not None else PROFILE_ENV}); "
+            f"valid profiles: {', '.join(sorted(PROFILES))}"
+        )
+    return PROFILES[chosen]

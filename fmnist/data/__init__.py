@@ -1,0 +1,50 @@
+"""Data layer: verified offline loading, splits, tf.data pipelines, augmentation, regression data.
+
+Example::
+
+    >>> from fmnist.data import load_splits, make_dataset
+    >>> splits = load_splits("fashion_mnist", layout="cnn")
+    >>> train_ds = make_dataset(splits.x_train, splits.y_train, batch_size=128, shuffle=True)
+"""
+
+from fmnist.data.idx import IDXFormatError, read_idx, write_idx
+from fmnist.data.pipeline import build_augmentation, make_dataset
+from fmnist.data.preprocessing import (
+    LAYOUTS,
+    Splits,
+    Standardizer,
+    load_splits,
+    reshape_for,
+    split_indices,
+    split_report,
+    stratified_split,
+    subset,
+    to_float,
+)
+from fmnist.data.regression import (
+    DOMAIN,
+    GAPS,
+    NOISE_STD_TEST,
+    NOISE_STD_TRAIN,
+    generate_regression,
+    in_gap,
+    load_regression,
+    noise_floor,
+    true_function,
+    write_regression_csv,
+)
+from fmnist.data.sources import (
+    CLASS_NAMES,
+    DATASETS,
+    FASHION_MNIST_CLASSES,
+    MNIST_CLASSES,
+    DatasetError,
+    DatasetNotFoundError,
+    candidate_dirs,
+    dataset_info,
+    fetch,
+    find_dataset,
+    load_dataset,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,304 @@
+"""Find, verify and (optionally) download the MNIST-family datasets, offline first.
+
+Search order for the four IDX files of a dataset (first directory holding all four wins):
+
+1. the explicit ``data_dir=`` argument;
+2. ``$FMNIST_DATA_DIR`` (either the dataset directory itself or a parent holding ``<name>/``);
+3. the repository's ``data/<name>/``;
+4. Debian's ``/usr/share/datasets/fashion-mnist/`` (package ``dataset-fashion-mnist``);
+5. Keras's cache ``~/.keras/datasets/<keras dir>/``;
+6. a download into that cache, only when ``download=True`` or ``$FMNIST_DOWNLOAD=1``.
+
+Every file is verified by SHA-256 before use. Debian re-compressed its ``.gz`` files, so their
+bytes differ from the upstream downloads while the decompressed IDX payload is identical: a file
+passes when the SHA-256 of its *payload* matches the known payload digest, or when the SHA-256
+of the ``.gz`` file matches the known upstream download.
+
+Example::
+
+    >>> from fmnist.data import load_dataset
+    >>> (x_train, y_train), (x_test, y_test) = load_dataset("fashion_mnist")
+    >>> x_train.shape, x_train.dtype
+    ((60000, 28, 28), dtype('uint8'))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from fmnist.config import DATA_DIR
+from fmnist.data.idx import IDXFormatError, parse_idx, read_payload
+
+DATA_DIR_ENV = "FMNIST_DATA_DIR"
+DOWNLOAD_ENV = "FMNIST_DOWNLOAD"
+DEBIAN_PACKAGE = "dataset-fashion-mnist"
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+
+FILES = {  # role -> (file name, IDX dimensions)
+    "train_images": ("train-images-idx3-ubyte.gz", 3),
+    "train_labels": ("train-labels-idx1-ubyte.gz", 1),
+    "test_images": ("t10k-images-idx3-ubyte.gz", 3),
+    "test_labels": ("t10k-labels-idx1-ubyte.gz", 1),
+}
+
+
+class DatasetError(RuntimeError):
+    """A dataset file is missing, corrupt, truncated or not the expected file."""
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """None of the searched locations holds the dataset."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """Where a dataset comes from and the digests that identify its files."""
+
+    name: str
+    class_names: tuple[str, ...]
+    keras_dir: str  # directory name Keras uses under ~/.keras/datasets/
+    url: str  # base URL of the official .gz files
+    payload_sha256: dict[str, str]  # file name -> SHA-256 of the decompressed IDX payload
+    gz_sha256: dict[str, str]  # file name -> SHA-256 of the upstream .gz download
+    system_dirs: tuple[str, ...] = ()
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "fashion_mnist": DatasetSpec(
+        name="fashion_mnist",
+        class_names=FASHION_MNIST_CLASSES,
+        keras_dir="fashion-mnist",
+        url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+        # Payload digests: identical for the upstream files and Debian's re-compressed copies.
+        payload_sha256={
+            "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        },
+        gz_sha256={},
+        system_dirs=("/usr/share/datasets/fashion-mnist",),
+    ),
+    "mnist": DatasetSpec(
+        name="mnist",
+        class_names=MNIST_CLASSES,
+        keras_dir="mnist",
+        url="https://storage.googleapis.com/cvdf-datasets/mnist/",
+        payload_sha256={},
+        # SHA-256 of the official .gz files (the payload digests are not known offline).
+        gz_sha256={
+            "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        },
+    ),
+}
+
+CLASS_NAMES: dict[str, tuple[str, ...]] = {n: s.class_names for n, s in DATASETS.items()}
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """Return the :class:`DatasetSpec` of ``name`` or raise a ``ValueError`` listing valid names."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The directories searched for ``name``, in order (see the module docstring)."""
+    spec = get_spec(name)
+    dirs: list[Path] = []
+    if data_dir is not None:
+        dirs.append(Path(data_dir))
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        dirs += [Path(env), Path(env) / name]
+    dirs.append(DATA_DIR / name)
+    dirs += [Path(d) for d in spec.system_dirs]
+    dirs.append(keras_cache_dir(name))
+    return dirs
+
+
+def keras_cache_dir(name: str) -> Path:
+    """Keras's download cache for ``name`` (respects ``$KERAS_HOME``)."""
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return home / "datasets" / get_spec(name).keras_dir
+
+
+def _has_all_files(directory: Path) -> bool:
+    return all((directory / fname).is_file() for fname, _ in FILES.values())
+
+
+def find_dataset(name: str = "fashion_mnist", data_dir=None) -> Path:
+    """Return the first directory holding all four files of ``name`` (no download)."""
+    looked = candidate_dirs(name, data_dir)
+    for directory in looked:
+        if _has_all_files(directory):
+            return directory
+    places = "\n".join(f"  - {d}" for d in looked)
+    hint = (
+        f"install the Debian package ({'sudo ' if os.geteuid() else ''}apt-get install "
+        f"{DEBIAN_PACKAGE}), "
+        if get_spec(name).system_dirs
+        else ""
+    )
+    raise DatasetNotFoundError(
+        f"dataset {name!r} not found; looked for {', '.join(f for f, _ in FILES.values())} in:\n"
+        f"{places}\nTo obtain it: {hint}copy the four files into {DATA_DIR / name}, set "
+        f"{DATA_DIR_ENV}, or allow a download with `fmnist data fetch {name}` / "
+        f"load_dataset(..., download=True) / {DOWNLOAD_ENV}=1."
+    )
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def verify_file(path: str | Path, spec: DatasetSpec, fname: str | None = None) -> bytes:
+    """Verify one dataset file and return its decompressed payload.
+
+    ``fname`` is the official file name whose digests apply (default: ``path.name``; a
+    download in progress lives under a temporary name).
+
+    Raises:
+        DatasetError: naming the file, expected vs actual digest and how to fix it.
+    """
+    path = Path(path)
+    fname = fname or path.name
+    fix = (
+        f"Delete or replace {path} (reinstall {DEBIAN_PACKAGE} or run `fmnist data fetch "
+        f"{spec.name}`); the file is not modified automatically."
+    )
+    raw = path.read_bytes()
+    gz_digest = sha256_hex(raw)
+    if spec.gz_sha256.get(fname) == gz_digest:
+        payload = read_payload(path)
+    else:
+        try:
+            payload = read_payload(path)
+        except IDXFormatError as exc:
+            raise DatasetError(f"{exc}. {fix}") from exc
+        expected = spec.payload_sha256.get(fname)
+        actual = sha256_hex(payload)
+        if expected is None:
+            raise DatasetError(
+                f"{path}: SHA-256 of the file is {gz_digest}, expected the official download "
+                f"{spec.gz_sha256.get(fname, '<unknown>')}. {fix}"
+            )
+        if actual != expected:
+            raise DatasetError(
+                f"{path}: checksum mismatch: SHA-256 of the decompressed IDX payload is {actual}, "
+                f"expected {expected}. The file is corrupt, truncated or not the official "
+                f"{spec.name} file. {fix}"
+            )
+    return payload
+
+
+def _load_dir(directory: Path, spec: DatasetSpec) -> dict[str, np.ndarray]:
+    arrays = {}
+    for role, (fname, ndim) in FILES.items():
+        path = directory / fname
+        payload = verify_file(path, spec)
+        try:
+            arrays[role] = parse_idx(payload, source=str(path), ndim=ndim)
+        except IDXFormatError as exc:
+            raise DatasetError(str(exc)) from exc
+    for split in ("train", "test"):
+        n_img, n_lab = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
+        if n_img != n_lab:
+            raise DatasetError(f"{directory}: {split} has {n_img} images but {n_lab} labels")
+    return arrays
+
+
+def load_dataset(name: str = "fashion_mnist", data_dir=None, download: bool | None = None):
+    """Load a dataset exactly like ``keras.datasets.<name>.load_data()``, offline first.
+
+    Args:
+        name: ``"fashion_mnist"`` or ``"mnist"``.
+        data_dir: a directory searched before all others.
+        download: allow downloading into Keras's cache when no local copy exists
+            (default: ``$FMNIST_DOWNLOAD == "1"``).
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays.
+    """
+    spec = get_spec(name)
+    try:
+        directory = find_dataset(name, data_dir)
+    except DatasetNotFoundError:
+        if download is None:
+            download = os.environ.get(DOWNLOAD_ENV, "") == "1"
+        if not download:
+            raise
+        directory = fetch(name)
+    arrays = _load_dir(directory, spec)
+    return (arrays["train_images"], arrays["train_labels"]), (
+        arrays["test_images"],
+        arrays["test_labels"],
+    )
+
+
+def fetch(name: str = "fashion_mnist", target_dir=None, timeout: float = 60.0) -> Path:
+    """Download the missing files of ``name`` into ``target_dir`` (default: Keras's cache).
+
+    Each file is written to a temporary file in the target directory, verified, then renamed
+    into place, so an interrupted or corrupt download never leaves a half-written file. An
+    existing file is verified and kept, never overwritten.
+    """
+    spec = get_spec(name)
+    target = Path(target_dir) if target_dir is not None else keras_cache_dir(name)
+    target.mkdir(parents=True, exist_ok=True)
+    for fname, _ in FILES.values():
+        final = target / fname
+        if final.exists():
+            verify_file(final, spec)  # raises if the user's file is bad; we never replace it
+            continue
+        url = spec.url + fname
+        fd, tmp = tempfile.mkstemp(dir=target, prefix=f".{fname}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                out.write(resp.read())
+            verify_file(tmp, spec, fname)
+            os.replace(tmp, final)
+        except Exception as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, DatasetError):
+                raise
+            raise DatasetError(f"download of {url} failed: {exc}") from exc
+    return target
+
+
+def dataset_info(name: str = "fashion_mnist", data_dir=None) -> dict:
+    """Where ``name`` was found, checksum status, shapes and class counts (for ``fmnist data info``)."""
+    spec = get_spec(name)
+    info: dict = {"name": name, "searched": [str(d) for d in candidate_dirs(name, data_dir)]}
+    try:
+        directory = find_dataset(name, data_dir)
+    except DatasetNotFoundError as exc:
+        info.update(found=False, error=str(exc))
+        return info
+    info.update(found=True, directory=str(directory))
+    try:
+        arrays = _load_dir(directory, spec)
+    except DatasetError as exc:
+        info.update(verified=False, error=str(exc))
+        return info
+    info["verified"] = True
+    info["shapes"] = {role: list(a.shape) for role, a in arrays.items()}
+    for split in ("train", "test"):
+        counts = np.bincount(arrays[f"{split}_labels"], minlength=len(spec.class_names))
+        info[f"{split}_class_counts"] = dict(zip(spec.class_names, counts.tolist()))
+    return info

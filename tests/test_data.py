@@ -1,0 +1,303 @@
+"""fmnist.data: IDX reader, verified loading, splits, preprocessing, pipelines, regression data."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fmnist import data as fd
+from fmnist.data import sources
+
+
+# ---------------------------------------------------------------- synthetic IDX datasets
+def _write_fake_dataset(directory, n_train=40, n_test=20, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte.gz": (np.arange(n_train) % 10).astype(np.uint8),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte.gz": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    for fname, arr in arrays.items():
+        fd.write_idx(directory / fname, arr)
+    return arrays
+
+
+@pytest.fixture
+def fake_spec(monkeypatch, tmp_path):
+    """Register payload digests of a synthetic dataset in place of the real MNIST ones."""
+    directory = tmp_path / "mnist"
+    arrays = _write_fake_dataset(directory)
+    digests = {
+        f: hashlib.sha256(gzip.decompress((directory / f).read_bytes())).hexdigest()
+        for f in arrays
+    }
+    spec = sources.DatasetSpec(
+        name="mnist", class_names=sources.MNIST_CLASSES, keras_dir="mnist",
+        url="http://127.0.0.1:9/", payload_sha256=digests, gz_sha256={},
+    )  # fmt: skip
+    monkeypatch.setitem(sources.DATASETS, "mnist", spec)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.delenv("FMNIST_DATA_DIR", raising=False)
+    monkeypatch.delenv("FMNIST_DOWNLOAD", raising=False)
+    return directory, arrays
+
+
+def test_idx_round_trip(tmp_path):
+    arr = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    for name in ("a.idx", "a.idx.gz"):
+        fd.write_idx(tmp_path / name, arr)
+        np.testing.assert_array_equal(fd.read_idx(tmp_path / name, ndim=3), arr)
+
+
+def test_idx_bad_magic(tmp_path):
+    (tmp_path / "bad").write_bytes(b"\x00\x00\x09\x03" + b"\x00" * 20)
+    with pytest.raises(fd.IDXFormatError, match="bad magic number"):
+        fd.read_idx(tmp_path / "bad")
+
+
+def test_idx_wrong_dimensions(tmp_path):
+    fd.write_idx(tmp_path / "labels.gz", np.zeros(5, np.uint8))
+    with pytest.raises(fd.IDXFormatError, match="expected 3"):
+        fd.read_idx(tmp_path / "labels.gz", ndim=3)
+
+
+def test_idx_truncated(tmp_path):
+    payload = fd.idx.encode_idx(np.zeros((4, 28, 28), np.uint8))
+    (tmp_path / "t").write_bytes(payload[:-10])
+    with pytest.raises(fd.IDXFormatError, match="truncated"):
+        fd.read_idx(tmp_path / "t")
+
+
+def test_load_synthetic_mnist(fake_spec):
+    directory, arrays = fake_spec
+    (x, y), (xt, yt) = fd.load_dataset("mnist", data_dir=directory)
+    assert x.dtype == np.uint8 and x.shape == (40, 28, 28) and y.shape == (40,)
+    np.testing.assert_array_equal(x, arrays["train-images-idx3-ubyte.gz"])
+    np.testing.assert_array_equal(yt, arrays["t10k-labels-idx1-ubyte.gz"])
+
+
+def test_env_var_location(fake_spec, monkeypatch):
+    directory, _ = fake_spec
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(directory.parent))  # parent holding mnist/
+    assert fd.find_dataset("mnist") == directory
+
+
+def test_checksum_mismatch_names_file_and_digests(fake_spec):
+    directory, _ = fake_spec
+    fd.write_idx(directory / "t10k-labels-idx1-ubyte.gz", np.ones(20, np.uint8))
+    with pytest.raises(fd.DatasetError) as info:
+        fd.load_dataset("mnist", data_dir=directory)
+    msg = str(info.value)
+    assert "t10k-labels-idx1-ubyte.gz" in msg and "checksum mismatch" in msg
+    expected = sources.DATASETS["mnist"].payload_sha256["t10k-labels-idx1-ubyte.gz"]
+    assert expected in msg and "fmnist data fetch" in msg
+
+
+def test_truncated_gzip_is_reported(fake_spec):
+    directory, _ = fake_spec
+    path = directory / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(fd.DatasetError, match="truncated"):
+        fd.load_dataset("mnist", data_dir=directory)
+
+
+def test_missing_dataset_lists_every_place(fake_spec, tmp_path):
+    empty = tmp_path / "nowhere"
+    empty.mkdir()
+    with pytest.raises(fd.DatasetNotFoundError) as info:
+        # the fake dataset dir is not given, so only empty places are searched
+        fd.load_dataset("mnist", data_dir=empty)
+    msg = str(info.value)
+    for place in fd.candidate_dirs("mnist", empty):
+        assert str(place) in msg
+    assert "download" in msg
+
+
+def test_download_is_atomic_and_verified(fake_spec, tmp_path, monkeypatch):
+    directory, _ = fake_spec
+    import io
+    import urllib.request
+
+    served = {}
+
+    def fake_urlopen(url, timeout):
+        fname = url.rsplit("/", 1)[1]
+        served[fname] = True
+        body = (directory / fname).read_bytes()
+        if fname.startswith("t10k-labels"):
+            body = gzip.compress(b"corrupted")  # the last file arrives corrupt
+        return io.BytesIO(body)
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    target = tmp_path / "cache"
+    with pytest.raises(fd.DatasetError):
+        fd.fetch("mnist", target_dir=target)
+    names = sorted(p.name for p in target.iterdir())
+    # verified files were renamed into place; the corrupt one and temp files are gone
+    assert names == ["t10k-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz",
+                     "train-labels-idx1-ubyte.gz"]  # fmt: skip
+
+
+def test_download_never_overwrites_user_file(fake_spec, tmp_path):
+    target = tmp_path / "cache"
+    target.mkdir()
+    (target / "train-images-idx3-ubyte.gz").write_bytes(b"my own file")
+    with pytest.raises(fd.DatasetError):
+        fd.fetch("mnist", target_dir=target)
+    assert (target / "train-images-idx3-ubyte.gz").read_bytes() == b"my own file"
+
+
+def test_unknown_dataset_lists_valid_names():
+    with pytest.raises(ValueError, match="fashion_mnist, mnist"):
+        fd.load_dataset("cifar10")
+
+
+# ---------------------------------------------------------------- preprocessing and splits
+def test_to_float_and_reshape():
+    x = np.full((3, 28, 28), 255, np.uint8)
+    f = fd.to_float(x)
+    assert f.dtype == np.float32 and f.max() == 1.0
+    assert fd.reshape_for(f, "mlp").shape == (3, 784)
+    assert fd.reshape_for(fd.reshape_for(f, "mlp"), "cnn").shape == (3, 28, 28, 1)
+
+
+def test_wrong_image_shape():
+    with pytest.raises(ValueError, match="wrong image shape"):
+        fd.reshape_for(np.zeros((3, 32, 32)), "cnn")
+    with pytest.raises(ValueError, match="valid layouts"):
+        fd.reshape_for(np.zeros((3, 784)), "rnn")
+
+
+def test_standardizer_uses_train_statistics_only():
+    train = np.array([0.0, 2.0, 4.0], np.float32)
+    test = np.array([100.0], np.float32)
+    s = fd.Standardizer().fit(train)
+    assert s.mean == pytest.approx(2.0) and s.std == pytest.approx(np.std(train))
+    np.testing.assert_allclose(s.transform(test), (100 - 2.0) / np.std(train), rtol=1e-6)
+    np.testing.assert_allclose(s.transform(train).mean(), 0.0, atol=1e-6)
+
+
+def _labels(n_per_class=50, n_classes=10):
+    return np.repeat(np.arange(n_classes), n_per_class)
+
+
+def test_stratified_split_sizes_proportions_disjoint():
+    y = _labels()
+    x = np.arange(len(y))
+    (xa, ya), (xb, yb) = fd.stratified_split(x, y, dev_fraction=0.2, seed=1)
+    assert len(xa) == 400 and len(xb) == 100
+    assert not set(xa) & set(xb) and set(xa) | set(xb) == set(x)
+    counts = np.bincount(yb, minlength=10)
+    assert counts.max() - counts.min() <= 1
+    (xc, _), _ = fd.stratified_split(x, y, dev_fraction=0.2, seed=1)
+    np.testing.assert_array_equal(xa, xc)  # same seed -> same split
+    (xd, _), _ = fd.stratified_split(x, y, dev_fraction=0.2, seed=2)
+    assert not np.array_equal(xa, xd)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, 1.5])
+def test_bad_dev_fraction(fraction):
+    y = _labels()
+    with pytest.raises(ValueError, match=r"dev_fraction must be in \(0, 1\)"):
+        fd.stratified_split(np.zeros(len(y)), y, dev_fraction=fraction)
+
+
+def test_non_integer_labels():
+    with pytest.raises(TypeError, match="integer"):
+        fd.stratified_split(np.zeros(10), np.linspace(0, 1, 10))
+
+
+def test_subset_is_stratified_and_validated():
+    y = _labels()
+    x = np.arange(len(y))
+    xs, ys = fd.subset(x, y, 100, seed=0)
+    assert len(xs) == 100 and set(np.bincount(ys)) == {10}
+    with pytest.raises(ValueError, match="larger than the data"):
+        fd.subset(x, y, 501)
+
+
+def test_split_report_counts():
+    table = fd.split_report({"train": _labels(3), "dev": _labels(1)}, fd.FASHION_MNIST_CLASSES)
+    assert isinstance(table, pd.DataFrame)
+    assert table.loc["Bag", "train"] == 3 and table.loc["total", "dev"] == 10
+
+
+# ---------------------------------------------------------------- pipeline and augmentation
+def test_make_dataset_batches_and_shapes():
+    x = np.random.rand(70, 28, 28, 1).astype(np.float32)
+    y = np.arange(70) % 10
+    batches = list(fd.make_dataset(x, y, batch_size=32, shuffle=True, seed=0))
+    assert [len(b[0]) for b in batches] == [32, 32, 6]
+    got = np.sort(np.concatenate([b[1].numpy() for b in batches]))
+    np.testing.assert_array_equal(got, np.sort(y))
+
+
+def test_make_dataset_validates():
+    with pytest.raises(ValueError, match="batch_size"):
+        fd.make_dataset(np.zeros((4, 784)), np.zeros(4, int), batch_size=0)
+    with pytest.raises(ValueError, match="samples"):
+        fd.make_dataset(np.zeros((4, 784)), np.zeros(3, int))
+
+
+def test_augmentation_only_in_training():
+    aug = fd.build_augmentation(flip=True, rotation=0.1, noise=0.1, erasing=0.5, seed=0)
+    x = np.random.default_rng(0).random((16, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(aug(x, training=False)), x)
+    assert np.abs(np.asarray(aug(x, training=True)) - x).max() > 0.01
+    ds = fd.make_dataset(x.reshape(16, 784), np.zeros(16, int), batch_size=16, augment=aug)
+    (xb, _), = list(ds)
+    assert xb.shape == (16, 784) and not np.allclose(xb.numpy(), x.reshape(16, 784))
+
+
+def test_augmentation_validates_strength():
+    with pytest.raises(ValueError, match="rotation"):
+        fd.build_augmentation(rotation=2.0)
+
+
+# ---------------------------------------------------------------- regression data
+def test_regression_files_match_generator(tmp_path):
+    fd.write_regression_csv(tmp_path)
+    for name in ("train", "test"):
+        committed = (fd.regression.REGRESSION_DIR / f"{name}.csv").read_bytes()
+        assert (tmp_path / f"{name}.csv").read_bytes() == committed
+
+
+def test_regression_gaps_and_shapes():
+    (x, y), (xt, yt) = fd.load_regression()
+    assert x.shape == y.shape == xt.shape == yt.shape == (100, 1)
+    assert not fd.in_gap(x).any()  # no training point in [-3, -1] or [2, 3]
+    assert fd.in_gap(xt).any()  # the test set covers the gaps
+    assert x.min() >= -5 and x.max() <= 5
+    resid = yt.ravel() - fd.true_function(xt.ravel())
+    assert abs(resid.std() - fd.NOISE_STD_TEST) < 0.05
+    assert fd.noise_floor() == pytest.approx(fd.NOISE_STD_TEST**2)
+
+
+# ---------------------------------------------------------------- the real Fashion-MNIST
+@pytest.mark.realdata
+def test_real_fashion_mnist():
+    (x, y), (xt, yt) = fd.load_dataset("fashion_mnist")
+    assert x.shape == (60000, 28, 28) and y.shape == (60000,) and x.dtype == np.uint8
+    assert xt.shape == (10000, 28, 28) and yt.shape == (10000,)
+    assert set(np.bincount(y)) == {6000} and set(np.bincount(yt)) == {1000}
+
+
+@pytest.mark.realdata
+def test_real_split_defaults():
+    s = fd.load_splits("fashion_mnist", layout="mlp")
+    assert s.x_train.shape == (48000, 784) and s.x_dev.shape == (12000, 784)
+    report = s.report()
+    assert set(report.loc[list(fd.FASHION_MNIST_CLASSES), "train"]) == {4800}
+    assert set(report.loc[list(fd.FASHION_MNIST_CLASSES), "dev"]) == {1200}
+
+
+@pytest.mark.realdata
+def test_real_checksums_verified():
+    info = fd.dataset_info("fashion_mnist")
+    assert info["found"] and info["verified"], info
