@@ -58,6 +58,103 @@ def _cmd_data(args) -> int:
     return 0
 
 
+def _training_data(layout: str, profile, subset_n: int | None, seed: int):
+    """(train, dev, test) arrays for a preset layout; the training part subset per profile."""
+    from fmnist.data import load_regression, load_splits, subset
+
+    if layout == "regression":
+        (x, y), test = load_regression()
+        return (x, y), None, test
+    splits = load_splits("fashion_mnist", layout=layout, seed=seed)
+    n = subset_n if subset_n is not None else profile.train_subset
+    train = (splits.x_train, splits.y_train)
+    if n is not None and n < len(splits.y_train):
+        train = subset(*train, n, seed=seed)
+    return train, (splits.x_dev, splits.y_dev), (splits.x_test, splits.y_test)
+
+
+def _cmd_train(args) -> int:
+    import datetime as dt
+    from pathlib import Path
+
+    from fmnist.config import RUNS_DIR, get_profile
+    from fmnist.evaluation import evaluate
+    from fmnist.model import build_model, compile_model, get_preset, save_model
+    from fmnist.report import atomic_write_text
+    from fmnist.training import set_seed, train
+
+    profile = get_profile(args.profile)
+    preset = get_preset(args.preset)
+    set_seed(args.seed)
+    default_epochs = {"cnn": profile.cnn_epochs, "regression": profile.regression_epochs}
+    epochs = args.epochs or default_epochs.get(preset.layout, profile.epochs)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(args.run_dir or RUNS_DIR / f"{args.preset}-{stamp}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    train_xy, dev_xy, test_xy = _training_data(preset.layout, profile, args.subset, args.seed)
+    model = compile_model(
+        build_model(args.preset), optimizer=args.optimizer, learning_rate=args.learning_rate,
+        task=preset.task,
+    )  # fmt: skip
+    print(f"training {args.preset} ({model.count_params():,} params) on {len(train_xy[1]):,} "
+          f"samples for up to {epochs} epochs [profile {profile.name}] -> {run_dir}")  # fmt: skip
+    result = train(
+        model, train_xy, dev_xy, epochs=epochs, batch_size=args.batch_size or profile.batch_size,
+        patience=args.patience, checkpoint_path=run_dir / "best.keras",
+        csv_path=run_dir / "history.csv", seed=args.seed,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )  # fmt: skip
+    save_model(result.model, run_dir / "model.keras")
+    metrics = evaluate(result.model, *test_xy)
+    summary = {"preset": args.preset, "profile": profile.name, **result.summary(),
+               **{f"test_{k}": v for k, v in metrics.items()}}  # fmt: skip
+    atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2, default=float))
+    shown = ", ".join(f"test {k} {v:.4f}" for k, v in metrics.items())
+    print(f"{args.preset}: {shown}; {result.epochs_run} epochs in {result.wall_time:.1f} s "
+          f"({result.images_per_sec:,.0f} img/s)")  # fmt: skip
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from pathlib import Path
+
+    from fmnist.data import load_regression, load_splits
+    from fmnist.evaluation import classification_summary, evaluate
+    from fmnist.model import infer_task, load_model
+
+    path = Path(args.model)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist (a .keras file from `fmnist train`)")
+    model = load_model(path)
+    task = infer_task(model)
+    if task == "regression":
+        (x_train, y_train), (x, y) = load_regression()
+        if args.split == "dev":
+            raise ValueError("the regression data has no dev split; use --split test")
+    else:
+        layout = "mlp" if len(model.input_shape) == 2 else "cnn"
+        splits = load_splits(args.dataset, layout=layout)
+        x, y = (splits.x_test, splits.y_test) if args.split == "test" else (splits.x_dev, splits.y_dev)
+    metrics = evaluate(model, x, y)
+    for key, value in metrics.items():
+        print(f"{args.split} {key}: {value:.4f}")
+    if task != "regression" and args.per_class:
+        pred = model.predict(x, verbose=0).argmax(axis=1)
+        print(classification_summary(y, pred, splits.class_names).round(3).to_string())
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from fmnist.report import build_reports
+
+    index = build_reports(
+        profile=args.profile, notebooks=args.notebooks or None,
+        write_notebooks=args.write_notebooks,
+    )  # fmt: skip
+    print(f"wrote {index}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fmnist", description=__doc__.split("\n\n")[0],
@@ -72,12 +169,44 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--json", action="store_true", help="print machine-readable JSON")
     data.add_argument("--quiet", action="store_true", help="no output; exit 0 iff verified")
     data.set_defaults(func=_cmd_data)
+
+    from fmnist.config import PROFILES
+
+    train = sub.add_parser("train", help="train a preset and write model + history to a run dir")
+    train.add_argument("preset", help="preset name, e.g. mlp_medium or cnn_medium")
+    train.add_argument("--epochs", type=int, default=None, help="default: from the profile")
+    train.add_argument("--batch-size", type=int, default=None)
+    train.add_argument("--profile", choices=sorted(PROFILES), default=None)
+    train.add_argument("--subset", type=int, default=None, help="training images (stratified)")
+    train.add_argument("--patience", type=int, default=None, help="early-stopping patience")
+    train.add_argument("--optimizer", default="adam")
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--run-dir", default=None, help="default: runs/<preset>-<time>")
+    train.set_defaults(func=_cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a saved .keras model")
+    evaluate.add_argument("model", help="path to a .keras file")
+    evaluate.add_argument("--dataset", default="fashion_mnist", choices=("fashion_mnist", "mnist"))
+    evaluate.add_argument("--split", default="test", choices=("test", "dev"))
+    evaluate.add_argument("--per-class", action="store_true", help="precision/recall/F1 table")
+    evaluate.set_defaults(func=_cmd_evaluate)
+
+    report = sub.add_parser("report", help="execute the notebooks and export HTML reports")
+    report.add_argument("--profile", choices=sorted(PROFILES), default=None)
+    report.add_argument("--notebooks", nargs="*", help="a subset, e.g. 01_data 03_mlp")
+    report.add_argument("--write-notebooks", action="store_true",
+                        help="save the executed notebooks back (refresh committed outputs)")
+    report.set_defaults(func=_cmd_report)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
+    if args.command != "data":  # the data commands do not need TensorFlow
+        from fmnist.config import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
     try:
         return args.func(args)
     except (ValueError, TypeError, KeyError, RuntimeError, OSError) as exc:

@@ -102,3 +102,41 @@ def get_profile(name: str | None = None) -> Profile:
             f"valid profiles: {', '.join(sorted(PROFILES))}"
         )
     return PROFILES[chosen]
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow with its C++ start-up log lines kept off the terminal/notebook.
+
+    TF 2.21 prints absl/cudart lines ("Could not find cuda drivers ...") straight to file
+    descriptor 2 at import time, even with ``TF_CPP_MIN_LOG_LEVEL=3``; Python-level
+    redirection cannot catch them, so fd 2 is pointed at /dev/null for the import only.
+    Python warnings and errors after the import are untouched.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tensorflow
+
+
+def start_notebook(seed: int = 0, profile: str | None = None) -> Profile:
+    """The one setup call at the top of every notebook: quiet logs and seeds.
+
+    Returns the active :class:`Profile` so the notebook reads its budgets from it.
+    """
+    import_tensorflow_quietly()
+    from fmnist.training import set_seed
+
+    set_seed(seed)
+    return get_profile(profile)

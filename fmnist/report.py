@@ -1,0 +1,293 @@
+"""Recorded results and HTML reports.
+
+Notebooks record every trained model with :func:`record_result` (one JSON file per model,
+written atomically); :func:`build_reports` executes the notebooks in order, exports each to
+HTML in ``reports/`` and writes ``reports/index.html`` with links and a results table built
+from those records — never retyped.
+
+Example::
+
+    >>> from fmnist.report import record_result, load_results
+    >>> record_result("03_mlp", "mlp_medium", params=118282, epochs=20,
+    ...               test_accuracy=0.89, test_loss=0.31, train_time=41.0)
+    >>> load_results()[["notebook", "model", "test_accuracy"]]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import html
+import json
+import os
+import platform
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from fmnist.config import NOTEBOOKS_DIR, PROFILE_ENV, REPORTS_DIR, get_profile
+
+RESULTS_ENV = "FMNIST_RESULTS_DIR"
+RESULT_COLUMNS = [
+    "notebook", "model", "profile", "params", "epochs", "train_time", "test_accuracy",
+    "test_loss", "test_mse",
+]  # fmt: skip
+
+
+class ReportError(RuntimeError):
+    """A notebook failed while building the reports."""
+
+
+def results_dir() -> Path:
+    return Path(os.environ.get(RESULTS_ENV, REPORTS_DIR / "results"))
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file and ``os.replace`` (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "result"
+
+
+def record_result(notebook: str, model: str, **fields) -> Path:
+    """Record one trained model's numbers for the report index.
+
+    Args:
+        notebook: the notebook (or command) that produced the result, e.g. ``"05_cnn"``.
+        model: a name unique within that notebook, e.g. ``"cnn_medium"``.
+        **fields: JSON-serializable numbers such as ``params``, ``epochs``, ``train_time``,
+            ``test_accuracy``, ``test_loss`` or ``test_mse``.
+    """
+    if not notebook or not model:
+        raise ValueError("record_result needs a non-empty notebook and model name")
+    record = {"notebook": notebook, "model": model, "profile": get_profile().name}
+    record.update({k: _plain(v) for k, v in fields.items()})
+    record["recorded_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    path = results_dir() / f"{_slug(notebook)}__{_slug(model)}.json"
+    return atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True))
+
+
+def record_training(notebook: str, model: str, train_result, test_metrics: dict, **extra) -> Path:
+    """:func:`record_result` from a ``fmnist.training.TrainResult`` and ``evaluate`` metrics."""
+    fields = {
+        "params": train_result.params,
+        "epochs": train_result.epochs_run,
+        "best_epoch": train_result.best_epoch,
+        "train_time": round(float(train_result.wall_time), 1),
+        "images_per_sec": round(float(train_result.images_per_sec), 1),
+    }
+    fields.update({f"test_{k}": v for k, v in test_metrics.items()})
+    fields.update(extra)
+    return record_result(notebook, model, **fields)
+
+
+def _plain(value):
+    """NumPy scalars -> Python numbers so ``json`` can write them."""
+    if hasattr(value, "item") and callable(value.item):
+        try:
+            return value.item()
+        except (ValueError, TypeError):
+            pass
+    return value
+
+
+def load_results(directory: str | Path | None = None) -> pd.DataFrame:
+    """All recorded results as one DataFrame (sorted by notebook, then model)."""
+    directory = Path(directory) if directory is not None else results_dir()
+    rows = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
+    frame = pd.DataFrame(rows)
+    for col in RESULT_COLUMNS:
+        if col not in frame:
+            frame[col] = pd.NA
+    if frame.empty:
+        return frame[RESULT_COLUMNS]
+    extra = [c for c in frame.columns if c not in RESULT_COLUMNS and c != "recorded_at"]
+    return frame[RESULT_COLUMNS + extra].sort_values(["notebook", "model"], ignore_index=True)
+
+
+def list_notebooks(directory: str | Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The ordered notebooks ``NN_name.ipynb``."""
+    found = sorted(Path(directory).glob("[0-9][0-9]_*.ipynb"))
+    if not found:
+        raise ReportError(f"no notebooks named NN_*.ipynb in {directory}")
+    return found
+
+
+@contextlib.contextmanager
+def _environ(**values):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def strip_volatile_metadata(nb) -> None:
+    """Drop execution timestamps and kernel noise so committed notebooks diff cleanly."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            output.get("metadata", {}).pop("execution", None)
+
+
+def execute_notebook(path: Path, timeout: int = 1800):
+    """Execute one notebook in its own directory; return the executed ``NotebookNode``.
+
+    Raises:
+        ReportError: naming the notebook and the failing cell (index and first source line).
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        index = next(
+            (i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
+            None,
+        )  # fmt: skip
+        first = nb.cells[index].source.splitlines()[0] if index is not None else "?"
+        summary = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise ReportError(f"{path.name}: cell {index} ({first!r}) failed: {summary}") from exc
+    strip_volatile_metadata(nb)
+    return nb
+
+
+def export_html(nb, destination: Path) -> Path:
+    """Export an executed notebook to a standalone HTML file (atomically)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    return atomic_write_text(destination, body)
+
+
+def build_reports(
+    profile: str | None = None,
+    notebooks: list[str | Path] | None = None,
+    out_dir: str | Path = REPORTS_DIR,
+    write_notebooks: bool = False,
+    timeout: int = 3600,
+    notebooks_dir: str | Path = NOTEBOOKS_DIR,
+    log=print,
+) -> Path:
+    """Execute the notebooks in order, export each to HTML, then write ``index.html``.
+
+    Args:
+        profile: ``"quick"`` or ``"full"`` (default: ``$FMNIST_PROFILE`` or quick).
+        notebooks: a subset to run (paths or names); default all, in order.
+        out_dir: where the HTML files go.
+        write_notebooks: also save the executed notebooks back (how the committed outputs of a
+            full-profile run are produced).
+
+    A failing notebook raises :class:`ReportError` naming notebook and cell; reports already
+    written are kept (each file is written atomically once its notebook succeeded).
+    """
+    import nbformat
+
+    prof = get_profile(profile)
+    out_dir = Path(out_dir)
+    paths = list_notebooks(notebooks_dir)
+    if notebooks:
+        wanted = {Path(n).stem for n in notebooks}
+        unknown = wanted - {p.stem for p in paths}
+        if unknown:
+            raise ReportError(
+                f"unknown notebook(s) {sorted(unknown)}; valid: {[p.stem for p in paths]}"
+            )
+        paths = [p for p in paths if p.stem in wanted]
+    results = out_dir / "results"
+    with _environ(**{PROFILE_ENV: prof.name, RESULTS_ENV: str(results)}):
+        for path in paths:
+            start = time.perf_counter()
+            log(f"[{prof.name}] executing {path.name} ...")
+            nb = execute_notebook(path, timeout=timeout)
+            export_html(nb, out_dir / f"{path.stem}.html")
+            if write_notebooks:
+                atomic_write_text(path, nbformat.writes(nb) + "\n")
+            log(f"[{prof.name}] {path.name} -> {out_dir / (path.stem + '.html')} "
+                f"({time.perf_counter() - start:.0f} s)")  # fmt: skip
+    return write_index(out_dir, prof.name, results)
+
+
+def machine_summary() -> str:
+    """CPU model and core count, for the report and benchmark headers."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def results_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The index table: one row per recorded model with the columns users compare."""
+    table = results.rename(
+        columns={
+            "notebook": "Notebook", "model": "Model", "profile": "Profile", "params": "Params",
+            "epochs": "Epochs", "train_time": "Train time (s)", "test_accuracy": "Test accuracy",
+            "test_loss": "Test loss", "test_mse": "Test MSE",
+        }
+    )  # fmt: skip
+    keep = ["Notebook", "Model", "Profile", "Params", "Epochs", "Train time (s)",
+            "Test accuracy", "Test loss", "Test MSE"]  # fmt: skip
+    return table[keep].dropna(axis=1, how="all")
+
+
+def write_index(out_dir: str | Path, profile: str, results: str | Path | None = None) -> Path:
+    """Write ``index.html``: links to each notebook report and the recorded results table."""
+    out_dir = Path(out_dir)
+    reports = sorted(out_dir.glob("[0-9][0-9]_*.html"))
+    frame = load_results(results if results is not None else out_dir / "results")
+    table = (
+        results_table(frame).to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
+        if not frame.empty
+        else "<p>No results recorded yet.</p>"
+    )
+    links = "\n".join(
+        f'<li><a href="{html.escape(p.name)}">{html.escape(p.stem)}</a></li>' for p in reports
+    )
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>fmnist reports</title>
+<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}</style>
+</head><body>
+<h1>fmnist reports</h1>
+<p>Profile: <b>{html.escape(profile)}</b>. Machine: {html.escape(machine_summary())}.
+Built {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC.</p>
+<h2>Notebooks</h2>
+<ol>
+{links}
+</ol>
+<h2>Results</h2>
+<p>Every trained model, as recorded by the notebooks (test set of the official split).</p>
+{table}
+</body></html>
+"""
+    return atomic_write_text(out_dir / "index.html", page)

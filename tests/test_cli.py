@@ -1,0 +1,56 @@
+"""The ``fmnist`` command line: help, jobs, and clear non-zero exits on errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fmnist.cli import EXIT_ERROR, build_parser, main
+
+
+def test_every_subcommand_has_help(capsys):
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name in sub.choices:
+        with pytest.raises(SystemExit) as info:
+            main([name, "--help"])
+        assert info.value.code == 0
+        assert "usage: fmnist " + name in capsys.readouterr().out
+
+
+def test_unknown_preset_exits_with_message(capsys):
+    assert main(["train", "no_such_net"]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "unknown preset 'no_such_net'" in err and "mlp_medium" in err
+
+
+def test_missing_model_file(capsys, tmp_path):
+    assert main(["evaluate", str(tmp_path / "missing.keras")]) == EXIT_ERROR
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_bad_profile_is_rejected_by_argparse():
+    with pytest.raises(SystemExit) as info:
+        main(["train", "mlp_shallow", "--profile", "huge"])
+    assert info.value.code == 2
+
+
+@pytest.mark.realdata
+def test_data_info(capsys):
+    assert main(["data", "info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["verified"] and info["shapes"]["train_images"] == [60000, 28, 28]
+
+
+@pytest.mark.realdata
+def test_train_then_evaluate(capsys, tmp_path):
+    run = tmp_path / "run"
+    code = main(["train", "mlp_shallow", "--epochs", "1", "--subset", "1000", "--run-dir", str(run)])
+    assert code == 0
+    result = json.loads((run / "result.json").read_text())
+    assert result["params"] == 101_770 and 0.1 < result["test_accuracy"] <= 1.0
+    assert (run / "model.keras").is_file() and (run / "history.csv").is_file()
+    capsys.readouterr()
+    assert main(["evaluate", str(run / "model.keras")]) == 0
+    out = capsys.readouterr().out
+    assert f"test accuracy: {result['test_accuracy']:.4f}" in out
