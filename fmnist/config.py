@@ -138,5 +138,14 @@ def start_notebook(seed: int = 0, profile: str | None = None) -> Profile:
     import_tensorflow_quietly()
     from fmnist.training import set_seed
 
+    try:  # inside IPython: show the Figures our plotting functions return as PNG
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
+
     set_seed(seed)
     return get_profile(profile)

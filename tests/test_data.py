@@ -301,3 +301,9 @@ def test_real_split_defaults():
 def test_real_checksums_verified():
     info = fd.dataset_info("fashion_mnist")
     assert info["found"] and info["verified"], info
+
+
+@pytest.mark.realdata
+def test_real_checksum_report():
+    table = fd.checksum_report("fashion_mnist")
+    assert list(table["status"]) == ["OK"] * 4

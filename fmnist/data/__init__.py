@@ -41,6 +41,7 @@ from fmnist.data.sources import (
     DatasetError,
     DatasetNotFoundError,
     candidate_dirs,
+    checksum_report,
     dataset_info,
     fetch,
     find_dataset,

@@ -281,6 +281,31 @@ def fetch(name: str = "fashion_mnist", target_dir=None, timeout: float = 60.0) -
     return target
 
 
+def checksum_report(name: str = "fashion_mnist", data_dir=None):
+    """One row per file: where it is, expected vs actual SHA-256 of the payload, and the verdict.
+
+    Returns a pandas DataFrame (for notebooks and ``fmnist data info``).
+    """
+    import pandas as pd
+
+    spec = get_spec(name)
+    directory = find_dataset(name, data_dir)
+    rows = []
+    for fname, _ in FILES.values():
+        path = directory / fname
+        try:
+            payload_digest, status = sha256_hex(verify_file(path, spec)), "OK"
+        except DatasetError as exc:
+            payload_digest, status = "-", f"FAILED: {exc}"
+        rows.append({
+            "file": fname,
+            "expected payload SHA-256": spec.payload_sha256.get(fname, "(by .gz digest)")[:16] + "…",
+            "actual payload SHA-256": payload_digest[:16] + "…",
+            "status": status,
+        })  # fmt: skip
+    return pd.DataFrame(rows).set_index("file")
+
+
 def dataset_info(name: str = "fashion_mnist", data_dir=None) -> dict:
     """Where ``name`` was found, checksum status, shapes and class counts (for ``fmnist data info``)."""
     spec = get_spec(name)
