@@ -1,0 +1,163 @@
+"""Run a set of named configurations, select on the dev split, test once, record.
+
+The notebooks compare several architectures or variants at a time; this module does that
+bookkeeping once, tested, instead of a loop in every notebook:
+
+1. :func:`run_experiments` trains each configuration from the same seed (so the initial
+   weights of a configuration are reproducible) and keeps a snapshot of them;
+2. :meth:`Experiment.select_best` picks the winner on the **dev** split only;
+3. :meth:`Experiment.test_table` evaluates every model once on the official test set
+   (``fmnist.evaluation.compare``) and :meth:`Experiment.record` stores the rows for the
+   report index.
+
+Example::
+
+    >>> from fmnist.experiments import Config, run_experiments
+    >>> exp = run_experiments(
+    ...     {"mlp_medium": "mlp_medium",
+    ...      "mlp_medium + dropout": Config("mlp_medium", overrides={"dropout": 0.2})},
+    ...     (x_train, y_train), (x_dev, y_dev), epochs=5)
+    >>> exp.dev_table()                      # best dev accuracy/loss per configuration
+    >>> exp.select_best()                    # 'mlp_medium + dropout'
+    >>> exp.test_table(x_test, y_test)       # Architecture | Params | ... | Test accuracy
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One configuration: a preset with builder overrides and compile/train options."""
+
+    preset: str
+    overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    compile: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    augment: Any = None  # a Keras augmentation layer (fmnist.data.build_augmentation)
+    epochs: int | None = None  # overrides the experiment's epochs
+
+
+@dataclasses.dataclass
+class Experiment:
+    """Trained configurations: ``results[name]`` is a ``fmnist.training.TrainResult``."""
+
+    results: dict[str, Any]
+    configs: dict[str, Config]
+    initial_weights: dict[str, dict[str, np.ndarray]]
+    test_metrics: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+
+    def dev_table(self, metric: str = "val_accuracy") -> pd.DataFrame:
+        """Per configuration: params, epochs run, best epoch and the dev metrics at the best epoch."""
+        rows = []
+        for name, result in self.results.items():
+            history = result.history
+            if metric not in history:
+                raise ValueError(
+                    f"metric {metric!r} was not logged for {name!r}; logged: {list(history.columns)}"
+                )
+            best = result.best_epoch or len(history)
+            row = {"Architecture": name, "Params": result.params, "Epochs": result.epochs_run,
+                   "Best epoch": best, "Train time (s)": round(result.wall_time, 1)}  # fmt: skip
+            for col in ("val_loss", "val_accuracy", "val_mse"):
+                if col in history:
+                    row[col] = float(history[col].loc[best])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def select_best(self, metric: str = "val_accuracy") -> str:
+        """Name of the configuration with the best dev ``metric`` (higher is better for
+        accuracy, lower for losses/errors). The test set plays no part."""
+        table = self.dev_table(metric)
+        higher = "acc" in metric
+        index = table[metric].idxmax() if higher else table[metric].idxmin()
+        return str(table.loc[index, "Architecture"])
+
+    def model(self, name: str):
+        if name not in self.results:
+            raise KeyError(f"no configuration {name!r}; have: {', '.join(self.results)}")
+        return self.results[name].model
+
+    def test_table(self, x_test, y_test) -> pd.DataFrame:
+        """Evaluate every model once on the test set (seed-003 style comparison table)."""
+        from fmnist.evaluation import compare, evaluate
+
+        for name, result in self.results.items():
+            self.test_metrics[name] = evaluate(result.model, x_test, y_test)
+        return compare(
+            [{"Architecture": name, **_summary(result), **{f"test_{k}": v for k, v in
+              self.test_metrics[name].items()}} for name, result in self.results.items()]
+        )  # fmt: skip
+
+    def record(self, notebook: str) -> list:
+        """Record every tested model for the report index (call :meth:`test_table` first)."""
+        from fmnist.report import record_training
+
+        if not self.test_metrics:
+            raise RuntimeError("call test_table(x_test, y_test) before record()")
+        return [record_training(notebook, name, self.results[name], metrics)
+                for name, metrics in self.test_metrics.items()]  # fmt: skip
+
+
+def _summary(result) -> dict[str, Any]:
+    return {"params": result.params, "epochs": result.epochs_run,
+            "train_time": round(float(result.wall_time), 1)}  # fmt: skip
+
+
+def _as_config(value) -> Config:
+    if isinstance(value, Config):
+        return value
+    if isinstance(value, str):
+        return Config(value)
+    raise TypeError(f"a configuration is a preset name or a Config, got {value!r}")
+
+
+def run_experiments(
+    configs: Mapping[str, str | Config],
+    train_data,
+    val_data,
+    epochs: int,
+    batch_size: int = 128,
+    patience: int | None = None,
+    seed: int = 0,
+    verbose: int = 0,
+    log=print,
+) -> Experiment:
+    """Train every configuration (fresh model, same seed) and return an :class:`Experiment`.
+
+    Args:
+        configs: ``{display name: preset name or Config}``.
+        train_data, val_data: ``(x, y)`` tuples shaped for the models.
+        epochs, batch_size, patience: passed to ``fmnist.training.train`` (``Config.epochs``
+            wins for its configuration).
+        log: called with one line per trained configuration (``None`` for silence).
+    """
+    from fmnist.interpret import layer_weights
+    from fmnist.model import build_model, compile_model, get_preset
+    from fmnist.training import set_seed, train
+
+    if not configs:
+        raise ValueError("run_experiments needs at least one configuration")
+    parsed = {name: _as_config(value) for name, value in configs.items()}
+    results, initial = {}, {}
+    for name, config in parsed.items():
+        preset = get_preset(config.preset)  # fails early, listing valid names
+        set_seed(seed)
+        model = build_model(config.preset, **dict(config.overrides))
+        compile_model(model, task=preset.task, **dict(config.compile))
+        initial[name] = layer_weights(model)
+        results[name] = train(
+            model, train_data, val_data, epochs=config.epochs or epochs, batch_size=batch_size,
+            patience=patience, augment=config.augment, seed=seed, verbose=verbose,
+        )  # fmt: skip
+        if log is not None:
+            r = results[name]
+            dev = r.history.get("val_accuracy")
+            shown = f", best dev accuracy {dev.max():.4f}" if dev is not None else ""
+            log(f"{name}: {r.epochs_run} epochs in {r.wall_time:.0f} s{shown}")
+    return Experiment(results, parsed, initial)

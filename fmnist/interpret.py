@@ -1,0 +1,496 @@
+"""Interpretability: what the trained networks look at, as plain NumPy arrays.
+
+This module only *computes*; :mod:`fmnist.visualization` draws the results. All functions work
+on functional Keras models (built with an explicit ``keras.Input``, as every builder in
+:mod:`fmnist.model` does) and use the layer names of the contract (``hidden_i``, ``conv_i``,
+``pool_i``, ``output``).
+
+Example::
+
+    >>> from fmnist.model import build_cnn, build_mlp
+    >>> from fmnist import interpret
+    >>> mlp = build_mlp(hidden_units=(16,))
+    >>> interpret.receptive_fields(mlp, "hidden_1").shape
+    (16, 28, 28)
+    >>> cnn = build_cnn()
+    >>> heatmap = interpret.grad_cam(cnn, x_test[0])  # (28, 28), values in [0, 1]
+    >>> result = interpret.maximize_activation(cnn, "output", index=7, steps=50)
+    >>> result.image.shape, result.trace[-1] > result.trace[0]
+    ((28, 28, 1), True)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = [
+    "ActivationMaximum",
+    "activation_patterns",
+    "activation_profiles",
+    "conv_filters",
+    "conv_layers",
+    "feature_maps",
+    "get_layer",
+    "grad_cam",
+    "layer_weights",
+    "maximize_activation",
+    "receptive_fields",
+    "saliency",
+]
+
+_CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
+# Layers that do not change the mapping from input pixels to units of a Dense chain.
+_PASS_THROUGH = (keras.layers.InputLayer, keras.layers.Dropout, keras.layers.Flatten,
+                 keras.layers.Reshape, keras.layers.Activation)
+
+
+class ActivationMaximum(NamedTuple):
+    """Result of :func:`maximize_activation`.
+
+    Attributes:
+        image: the optimized input, shaped like one model input (e.g. ``(28, 28, 1)``).
+        trace: the target activation before the first step and after every step,
+            shape ``(steps + 1,)``.
+    """
+
+    image: np.ndarray
+    trace: np.ndarray
+
+
+# --------------------------------------------------------------------------------------------
+# validation helpers
+# --------------------------------------------------------------------------------------------
+def _check_model(model) -> None:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
+    try:
+        model.inputs  # noqa: B018 - subclassed or never-built models have no symbolic inputs
+    except (AttributeError, ValueError) as err:
+        raise TypeError(
+            "this function needs a functional model with an explicit keras.Input "
+            f"(subclassed or unbuilt models have no symbolic graph): {err}"
+        ) from err
+    if len(model.inputs) != 1:
+        raise ValueError(f"expected a model with one input, got {len(model.inputs)}")
+
+
+def get_layer(model: keras.Model, name: str):
+    """Return the layer called ``name``; the error lists the valid layer names."""
+    _check_model(model)
+    names = [layer.name for layer in model.layers]
+    if not isinstance(name, str) or name not in names:
+        raise ValueError(
+            f"model {model.name!r} has no layer {name!r}; layer names: {', '.join(names)}"
+        )
+    return model.get_layer(name)
+
+
+def conv_layers(model: keras.Model) -> list:
+    """The 2-D convolution layers of ``model`` in input-to-output order."""
+    _check_model(model)
+    return [layer for layer in model.layers if isinstance(layer, _CONV_TYPES)]
+
+
+def _input_shape(model) -> tuple[int, ...]:
+    return tuple(int(d) for d in model.inputs[0].shape[1:])
+
+
+def _image_hw(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """Height and width of an image-like input shape (flat square vectors count too)."""
+    if len(shape) in (2, 3):
+        return shape[0], shape[1]
+    if len(shape) == 1 and math.isqrt(shape[0]) ** 2 == shape[0]:
+        side = math.isqrt(shape[0])
+        return side, side
+    return None
+
+
+def _prepare_image(model, image) -> np.ndarray:
+    """One image as a batch of one shaped for ``model``; singleton axes are ignored.
+
+    So a ``(28, 28)`` image is accepted by a ``(28, 28, 1)`` input, but not by a ``(784,)``
+    one: silently flattening would hide layout mistakes (see ``fmnist.data.reshape_for``).
+    """
+    expected = _input_shape(model)
+    array = np.asarray(image, dtype=np.float32)
+    squeeze = tuple(d for d in array.shape if d != 1)
+    if squeeze != tuple(d for d in expected if d != 1):
+        raise ValueError(
+            f"image of shape {array.shape} does not fit the model input {expected} "
+            f"(pass one image, shaped {expected} or (1, *{expected}))"
+        )
+    return array.reshape((1,) + expected)
+
+
+def _check_index(index, size: int, what: str) -> int:
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise TypeError(f"{what} must be an int, got {type(index).__name__}")
+    if not 0 <= index < size:
+        raise ValueError(f"{what} {index} is out of range: valid indices are 0..{size - 1}")
+    return int(index)
+
+
+def _units(tensor) -> int:
+    return int(tensor.shape[-1])
+
+
+# --------------------------------------------------------------------------------------------
+# scores: layer outputs, with logits instead of softmax probabilities
+# --------------------------------------------------------------------------------------------
+def _is_softmax(layer) -> bool:
+    activation = getattr(layer, "activation", None)
+    return activation is not None and getattr(activation, "__name__", "") == "softmax"
+
+
+def _score_parts(layer):
+    """``(tensor, finish)``: a graph tensor and a function turning its value into scores.
+
+    For a softmax layer the score is the pre-softmax logit. Maximizing (or differentiating) a
+    softmax probability rewards *suppressing the other classes* as much as showing the
+    target one, and the gradient vanishes once the probability saturates near 1. The logit
+    measures the evidence for the class alone. The model has no logit tensor (the ``output``
+    layer applies softmax inside the Dense layer), so it is recomputed from the penultimate
+    tensor with the output layer's own kernel and bias.
+    """
+    if not _is_softmax(layer):
+        return layer.output, lambda value: value
+    if isinstance(layer, keras.layers.Activation):  # separate softmax: its input is the logit
+        return layer.input, lambda value: value
+    if isinstance(layer, keras.layers.Dense):
+        kernel, bias = layer.kernel, layer.bias
+        if bias is None:
+            return layer.input, lambda value: keras.ops.matmul(value, kernel)
+        return layer.input, lambda value: keras.ops.matmul(value, kernel) + bias
+    raise TypeError(f"cannot compute pre-softmax logits for {type(layer).__name__} {layer.name!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# weights
+# --------------------------------------------------------------------------------------------
+def receptive_fields(mlp: keras.Model, layer: str, image_shape: tuple[int, int] = (28, 28)
+                     ) -> np.ndarray:
+    """Input-space pattern of every unit of a Dense layer, shape ``(units, *image_shape)``.
+
+    It is the product of the Dense kernels from the input up to ``layer``
+    (``W1 @ W2 @ ... @ Wk``), transposed and reshaped to images. Biases and activations are
+    ignored, so for deeper layers it is the linear part of what the unit responds to.
+    Inference-mode batch normalization is a per-unit scale and is folded in.
+    """
+    target = get_layer(mlp, layer)
+    if not isinstance(target, (keras.layers.Dense, keras.layers.BatchNormalization,
+                               keras.layers.Activation)):
+        raise ValueError(f"layer {layer!r} is a {type(target).__name__}; receptive fields need a "
+                         "Dense layer (e.g. 'hidden_1')")
+    product = None
+    for current in mlp.layers:
+        if isinstance(current, keras.layers.Dense):
+            kernel = np.asarray(current.kernel, dtype=np.float64)
+            product = kernel if product is None else product @ kernel
+        elif isinstance(current, keras.layers.BatchNormalization) and product is not None:
+            gamma = np.asarray(current.gamma) if current.scale else 1.0
+            product = product * (gamma / np.sqrt(np.asarray(current.moving_variance)
+                                                 + current.epsilon))
+        elif not isinstance(current, _PASS_THROUGH):
+            raise ValueError(f"receptive_fields needs a chain of Dense layers; {current.name!r} "
+                             f"is a {type(current).__name__}")
+        if current.name == layer:
+            break
+    if product is None:
+        raise ValueError(f"no Dense layer at or before {layer!r}")
+    if product.shape[0] != int(np.prod(image_shape)):
+        raise ValueError(f"the model has {product.shape[0]} inputs, which cannot be shown as "
+                         f"{image_shape} images")
+    return product.T.reshape((-1,) + tuple(image_shape)).astype(np.float32)
+
+
+def conv_filters(cnn: keras.Model, layer: str | None = None) -> np.ndarray:
+    """Kernels of a conv layer as ``(filters, kernel_h, kernel_w, in_channels)``.
+
+    ``layer`` defaults to the first conv layer. A non-conv layer raises ``ValueError``.
+    """
+    if layer is None:
+        found = conv_layers(cnn)
+        if not found:
+            raise ValueError(f"model {cnn.name!r} has no conv layers")
+        target = found[0]
+    else:
+        target = get_layer(cnn, layer)
+        if not isinstance(target, _CONV_TYPES):
+            names = [c.name for c in conv_layers(cnn)] or ["none"]
+            raise ValueError(f"layer {layer!r} is a {type(target).__name__}, not a conv layer; "
+                             f"conv layers: {', '.join(names)}")
+    kernel = np.asarray(target.kernel)  # (kh, kw, in, out) or (kh, kw, in, multiplier)
+    return np.transpose(kernel, (3, 0, 1, 2)).copy()
+
+
+def layer_weights(model: keras.Model) -> dict[str, np.ndarray]:
+    """All kernel values of each weighted layer, flattened: ``{layer name: 1-D array}``.
+
+    Take one snapshot before and one after training for weight histograms.
+    """
+    _check_model(model)
+    return {layer.name: np.asarray(layer.kernel).ravel().copy()
+            for layer in model.layers if getattr(layer, "kernel", None) is not None}
+
+
+# --------------------------------------------------------------------------------------------
+# activations
+# --------------------------------------------------------------------------------------------
+def _layer_outputs(model, inputs: np.ndarray, layers: list) -> dict[str, np.ndarray]:
+    probe = keras.Model(model.inputs[0], [layer.output for layer in layers])
+    values = probe(inputs, training=False)
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    return {layer.name: np.asarray(value) for layer, value in zip(layers, values)}
+
+
+def feature_maps(cnn: keras.Model, image, layers: list[str] | None = None
+                 ) -> dict[str, np.ndarray]:
+    """Output of every conv layer (or the named layers) for one image.
+
+    Returns ``{layer name: (height, width, channels) array}`` in model order.
+    """
+    batch = _prepare_image(cnn, image)
+    if layers is None:
+        chosen = conv_layers(cnn)
+        if not chosen:
+            raise ValueError(f"model {cnn.name!r} has no conv layers")
+    else:
+        chosen = [get_layer(cnn, name) for name in layers]
+    return {name: value[0] for name, value in _layer_outputs(cnn, batch, chosen).items()}
+
+
+def _hidden_layers(model, layers: list[str] | None) -> list:
+    if layers is not None:
+        return [get_layer(model, name) for name in layers]
+    # A hidden unit's value is after its nonlinearity: Dense layers with their own activation,
+    # or the Activation layer that follows a linear Dense + batch norm.
+    chosen = [layer for layer in model.layers[:-1] if isinstance(layer, keras.layers.Activation)
+              or (isinstance(layer, keras.layers.Dense)
+                  and getattr(layer.activation, "__name__", "linear") != "linear")]
+    chosen = chosen or [layer for layer in model.layers[:-1]
+                        if isinstance(layer, keras.layers.Dense)]
+    if not chosen:
+        raise ValueError(f"model {model.name!r} has no hidden Dense layers")
+    return chosen
+
+
+def _as_inputs(model, inputs) -> np.ndarray:
+    expected = _input_shape(model)
+    array = np.asarray(inputs, dtype=np.float32)
+    if expected == (1,) and array.ndim == 1:  # a plain grid of x values for a 1-D regression
+        array = array[:, None]
+    if array.shape[1:] != expected:
+        raise ValueError(f"inputs of shape {array.shape} do not fit the model input "
+                         f"(batch, {', '.join(map(str, expected))})")
+    return array
+
+
+def activation_profiles(model: keras.Model, x_grid=None, layers: list[str] | None = None
+                        ) -> dict[str, np.ndarray]:
+    """Activation of every hidden unit over a grid of inputs (the regression net).
+
+    Args:
+        model: a model with input shape ``(1,)`` (or any input, given matching ``x_grid``).
+        x_grid: inputs, default 201 points on [-5, 5]; a 1-D array is read as ``(n, 1)``.
+        layers: layer names; default every hidden layer (after its activation).
+
+    Returns:
+        ``{layer name: (len(x_grid), units) array}``.
+    """
+    _check_model(model)
+    grid = np.linspace(-5.0, 5.0, 201) if x_grid is None else x_grid
+    return _layer_outputs(model, _as_inputs(model, grid), _hidden_layers(model, layers))
+
+
+def activation_patterns(model: keras.Model, inputs, layers: list[str] | None = None
+                        ) -> dict[str, np.ndarray]:
+    """Which hidden units fire for a few given inputs, e.g. ``[-4, -2, 0.1, 2.5, 4]``.
+
+    Returns ``{layer name: (len(inputs), units) array}`` (same layers as
+    :func:`activation_profiles`).
+    """
+    _check_model(model)
+    return _layer_outputs(model, _as_inputs(model, inputs), _hidden_layers(model, layers))
+
+
+# --------------------------------------------------------------------------------------------
+# gradient-based methods
+# --------------------------------------------------------------------------------------------
+def _gaussian_blur(batch: tf.Tensor, sigma: float, hw: tuple[int, int]) -> tf.Tensor:
+    shape = batch.shape
+    images = tf.reshape(batch, (1, hw[0], hw[1], -1))
+    radius = max(1, min(int(math.ceil(3 * sigma)), min(hw) - 1))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = (taps / taps.sum()).astype(np.float32)
+    channels = int(images.shape[-1])
+    # Separable filter, reflect padding so borders are not darkened.
+    images = tf.pad(images, [[0, 0], [radius, radius], [radius, radius], [0, 0]], "REFLECT")
+    row = np.tile(taps[None, :, None, None], (1, 1, channels, 1))
+    col = np.tile(taps[:, None, None, None], (1, 1, channels, 1))
+    images = tf.nn.depthwise_conv2d(images, row, [1, 1, 1, 1], "VALID")
+    images = tf.nn.depthwise_conv2d(images, col, [1, 1, 1, 1], "VALID")
+    return tf.reshape(images, shape)
+
+
+def maximize_activation(model: keras.Model, layer: str, index: int, steps: int = 100,
+                        lr: float = 0.05, blur: float | None = None, l2: float = 0.0,
+                        clip: tuple[float, float] | None = (0.0, 1.0), seed: int = 0,
+                        blur_every: int = 4) -> ActivationMaximum:
+    """Gradient ascent on a random input to excite one unit.
+
+    The target is the mean of channel ``index`` for a conv (or any spatial) layer, unit
+    ``index`` of a Dense layer, or the pre-softmax logit of class ``index`` for the softmax
+    ``output`` layer (see ``_score_parts`` for why not the probability).
+
+    Args:
+        layer, index: the unit to maximize (a ``ValueError`` lists the valid choices).
+        steps: gradient-ascent steps; lr: step size per pixel (the gradient is normalized
+            to unit RMS, so lr does not depend on the activation scale).
+        blur: sigma in pixels of a Gaussian blur applied every ``blur_every`` steps
+            (None/0 = off); suppresses high-frequency noise.
+        l2: weight of an L2 penalty on the image (keeps it from saturating).
+        clip: value range the image is clipped to after every step (None = no clipping);
+            ``(0, 1)`` matches ``fmnist.data.to_float``.
+        seed: seed of the random starting image.
+
+    Returns:
+        :class:`ActivationMaximum` ``(image, trace)``.
+    """
+    target = get_layer(model, layer)
+    tensor, finish = _score_parts(target)
+    index = _check_index(index, _units(target.output), f"unit index for layer {layer!r}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    shape = _input_shape(model)
+    hw = _image_hw(shape)
+    if blur and hw is None:
+        raise ValueError(f"blur needs an image-like input, the model input is {shape}")
+    probe = keras.Model(model.inputs[0], tensor)
+
+    rng = np.random.default_rng(seed)
+    low, high = clip if clip is not None else (-0.5, 0.5)
+    start = low + (high - low) * (0.5 + 0.1 * rng.standard_normal((1,) + shape))
+    image = tf.Variable(np.clip(start, low, high).astype(np.float32))
+
+    def activation() -> tf.Tensor:
+        scores = finish(probe(image, training=False))
+        # Mean over the spatial positions of a channel; a plain unit for Dense layers.
+        return tf.reduce_mean(scores[..., index])
+
+    trace = []
+    for step in range(steps):
+        with tf.GradientTape() as tape:
+            value = activation()
+            objective = value - l2 * tf.reduce_sum(tf.square(image))
+        trace.append(float(value))
+        grads = tape.gradient(objective, image)
+        grads = grads / (tf.sqrt(tf.reduce_mean(tf.square(grads))) + 1e-8)
+        image.assign_add(lr * grads)
+        if blur and (step + 1) % blur_every == 0:
+            image.assign(_gaussian_blur(image, float(blur), hw))
+        if clip is not None:
+            image.assign(tf.clip_by_value(image, low, high))
+    trace.append(float(activation()))
+    return ActivationMaximum(np.asarray(image)[0], np.asarray(trace, dtype=np.float32))
+
+
+def _last_spatial_layer(model, conv_layer: str | None):
+    if conv_layer is not None:
+        layer = get_layer(model, conv_layer)
+        if len(layer.output.shape) != 4:
+            raise ValueError(f"layer {conv_layer!r} has output shape {layer.output.shape}; "
+                             "Grad-CAM needs a spatial (batch, h, w, channels) layer")
+        return layer
+    found = conv_layers(model)
+    if not found:
+        names = ", ".join(layer.name for layer in model.layers)
+        raise ValueError(f"Grad-CAM needs a model with conv layers; model {model.name!r} has "
+                         f"none (layers: {names})")
+    return found[-1]
+
+
+def _class_gradient(model, batch, class_index, extra_tensor=None):
+    """Gradient of the class logit w.r.t. the input (or ``extra_tensor``) and its value."""
+    output_layer = model.layers[-1]
+    tensor, finish = _score_parts(output_layer)
+    outputs = [tensor] if extra_tensor is None else [tensor, extra_tensor]
+    probe = keras.Model(model.inputs[0], outputs)
+    batch = tf.convert_to_tensor(batch)
+    with tf.GradientTape() as tape:
+        tape.watch(batch)
+        values = probe(batch, training=False)
+        values = values if isinstance(values, (list, tuple)) else [values]
+        scores = finish(values[0])
+        if class_index is None:
+            class_index = int(tf.argmax(scores[0]))
+        score = scores[0, class_index]
+    wrt = batch if extra_tensor is None else values[1]
+    return tape.gradient(score, wrt), (values[1] if extra_tensor is not None else None)
+
+
+def grad_cam(model: keras.Model, image, class_index: int | None = None,
+             conv_layer: str | None = None, method: str = "gradcam") -> np.ndarray:
+    """Grad-CAM heatmap of one image, shape ``(height, width)`` of the input, values in [0, 1].
+
+    ``method="gradcam"`` (Selvaraju et al. 2017): the conv feature maps are weighted by the
+    spatial mean of the class-logit gradient, summed and passed through ReLU (only evidence
+    *for* the class). ``method="layercam"`` (Jiang et al. 2021) weights every position by its
+    own positive gradient instead. Grad-CAM's spatial mean assumes the gradient is roughly the
+    same everywhere, as in global-average-pooling heads; behind ``flatten`` + Dense (the
+    presets of this package) the classifier's spatial template has negative weights on the
+    background, the means often come out negative and the Grad-CAM map is all zeros, while
+    LayerCAM still localizes the evidence. Either map is upsampled bilinearly to the input
+    size and divided by its maximum (all zeros when nothing supports the class).
+
+    Args:
+        class_index: class to explain; default the predicted class.
+        conv_layer: layer whose maps are used; default the last conv layer. Any layer with a
+            spatial output (e.g. ``act_2`` after batch norm) is accepted.
+        method: "gradcam" or "layercam".
+    """
+    _check_model(model)
+    if method not in ("gradcam", "layercam"):
+        raise ValueError(f"method must be 'gradcam' or 'layercam', got {method!r}")
+    layer = _last_spatial_layer(model, conv_layer)
+    hw = _image_hw(_input_shape(model))
+    if hw is None:
+        raise ValueError(f"Grad-CAM needs an image input, the model input is "
+                         f"{_input_shape(model)}")
+    batch = _prepare_image(model, image)
+    if class_index is not None:
+        class_index = _check_index(class_index, _units(model.outputs[0]), "class_index")
+    grads, maps = _class_gradient(model, batch, class_index, extra_tensor=layer.output)
+    if method == "gradcam":
+        weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)  # one weight per channel
+    else:
+        weights = tf.nn.relu(grads)  # one weight per channel and position
+    cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))[0]
+    cam = tf.image.resize(cam[..., None], hw, method="bilinear")[..., 0].numpy()
+    peak = cam.max()
+    cam = cam / peak if peak > 0 else np.zeros_like(cam)
+    return np.clip(cam, 0.0, 1.0).astype(np.float32)
+
+
+def saliency(model: keras.Model, image, class_index: int | None = None) -> np.ndarray:
+    """Saliency map: ``|d logit / d pixel|`` (max over channels), scaled to [0, 1].
+
+    Returns ``(height, width)`` for image-like inputs (flat square inputs are reshaped),
+    otherwise the input shape. ``class_index`` defaults to the predicted class.
+    """
+    _check_model(model)
+    batch = _prepare_image(model, image)
+    if class_index is not None:
+        class_index = _check_index(class_index, _units(model.outputs[0]), "class_index")
+    grads, _ = _class_gradient(model, batch, class_index)
+    grads = np.abs(np.asarray(grads)[0])
+    hw = _image_hw(_input_shape(model))
+    if hw is not None:
+        grads = grads.reshape(hw + (-1,)).max(axis=-1)
+    peak = grads.max()
+    return (grads / peak if peak > 0 else grads).astype(np.float32)

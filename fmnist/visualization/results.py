@@ -1,0 +1,356 @@
+"""Training results: learning curves, confusion matrices, model comparison, weights, tuning."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from fmnist.visualization._common import (
+    BEST_COLOR,
+    class_names as _class_names,
+    figure_title,
+    grid_shape,
+    hide_unused,
+    integer_epochs,
+    new_figure,
+    no_ax_for_panels,
+    palette,
+    single_axes,
+    styled,
+    to_labels,
+)
+
+_METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "mse": "MSE", "mae": "MAE"}
+
+
+# --------------------------------------------------------------------------------------------
+# learning curves
+# --------------------------------------------------------------------------------------------
+def history_frame(run) -> pd.DataFrame:
+    """A per-epoch DataFrame (index = epoch, from 1) from any kind of training record.
+
+    Accepts a DataFrame, a ``TrainResult``-like object with a ``history`` DataFrame, a Keras
+    ``History`` (``.history`` dict) or a dict of per-epoch lists.
+    """
+    record = getattr(run, "history", run)
+    if isinstance(record, dict):
+        record = pd.DataFrame(record)
+    if not isinstance(record, pd.DataFrame):
+        raise TypeError("expected a history DataFrame, a dict of per-epoch lists, a Keras "
+                        f"History or an object with a .history DataFrame; got {type(run).__name__}")
+    frame = record.copy()
+    if "epoch" in frame.columns:
+        frame = frame.set_index("epoch")
+    elif frame.index.name != "epoch":  # Keras/CSV histories count from 0 by position
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
+    if frame.empty:
+        raise ValueError("the history is empty (no epochs)")
+    return frame
+
+
+def _runs(runs) -> dict[str, object]:
+    if isinstance(runs, Mapping) and not all(isinstance(v, (list, np.ndarray))
+                                             for v in runs.values()):
+        return {str(name): run for name, run in runs.items()}
+    if isinstance(runs, (list, tuple)):
+        return {f"run {i + 1}": run for i, run in enumerate(runs)}
+    return {"": runs}
+
+
+@styled
+def plot_learning_curves(runs, metrics: Sequence[str] = ("loss", "accuracy"),
+                         monitor: str = "val_loss", ax: Axes | None = None,
+                         title: str | None = None) -> Figure:
+    """Training (solid) and validation (dashed) curves, one panel per metric.
+
+    Args:
+        runs: one run or ``{name: run}`` / a list of runs to overlay (same color per run).
+            A run is a history DataFrame (columns ``loss``, ``val_loss``, ``accuracy``,
+            ``val_accuracy``...), a ``TrainResult``-like object with ``.history``, or a
+            Keras ``History``.
+        metrics: metrics to draw; those missing from every run are skipped.
+        monitor: the best epoch (dotted line and star) is where this column is lowest
+            (highest for accuracy-like columns); falls back to the training column.
+        ax: an Axes to draw into when exactly one metric is drawn.
+    """
+    records = _runs(runs)
+    frames = {name: history_frame(run) for name, run in records.items()}
+    shown = [m for m in metrics if any(m in f.columns for f in frames.values())]
+    if not shown:
+        columns = sorted({c for f in frames.values() for c in f.columns})
+        raise ValueError(f"none of the metrics {list(metrics)} is in the history; "
+                         f"available columns: {', '.join(columns)}")
+    no_ax_for_panels(ax, len(shown), "plot_learning_curves")
+    if ax is None:
+        fig, axes = new_figure(1, len(shown), figsize=(5.5 * len(shown), 4))
+        axes = axes[0]
+    else:
+        fig, ax = single_axes(ax)
+        axes = [ax]
+    for color, (name, frame) in zip(palette(len(frames)), frames.items()):
+        best = _best_epoch(frame, monitor, records[name])
+        for metric, panel in zip(shown, axes):
+            prefix = f"{name} " if name else ""
+            if metric in frame:
+                panel.plot(frame.index, frame[metric], color=color, label=f"{prefix}train")
+            if f"val_{metric}" in frame:
+                panel.plot(frame.index, frame[f"val_{metric}"], color=color, linestyle="--",
+                           label=f"{prefix}validation")
+            if best is not None:
+                column = f"val_{metric}" if f"val_{metric}" in frame else metric
+                if column in frame:
+                    panel.axvline(best, color=color, linestyle=":", linewidth=1)
+                    panel.plot([best], [frame.loc[best, column]], marker="*", markersize=14,
+                               color=color, markeredgecolor="black", linestyle="none",
+                               label=f"{prefix}best epoch ({best})")
+    for metric, panel in zip(shown, axes):
+        panel.set_xlabel("epoch")
+        integer_epochs(panel)
+        panel.set_ylabel(_METRIC_LABELS.get(metric, metric))
+        panel.set_title(_METRIC_LABELS.get(metric, metric).capitalize())
+        panel.legend(fontsize="small")
+    figure_title(fig, title or ("Learning curves" if len(shown) > 1 else None))
+    return fig
+
+
+def _best_epoch(frame: pd.DataFrame, monitor: str, run=None):
+    # A TrainResult knows its best epoch (the one early stopping restored): trust it when it
+    # monitored the same quantity.
+    if getattr(run, "best_epoch", None) is not None and getattr(run, "monitor", monitor) == monitor:
+        return run.best_epoch
+    column = monitor if monitor in frame else monitor.removeprefix("val_")
+    if column not in frame or frame[column].isna().all():
+        return None
+    higher_is_better = "acc" in column
+    return frame[column].idxmax() if higher_is_better else frame[column].idxmin()
+
+
+# --------------------------------------------------------------------------------------------
+# confusion matrix
+# --------------------------------------------------------------------------------------------
+def confusion_counts(y_true, y_pred, n_classes: int) -> np.ndarray:
+    """Confusion matrix: rows = true class, columns = predicted class."""
+    y_true, y_pred = to_labels(y_true, "y_true"), to_labels(y_pred, "y_pred")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels, y_pred {len(y_pred)}")
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes**2).reshape(
+        n_classes, n_classes)
+
+
+@styled
+def plot_confusion_matrix(y_true=None, y_pred=None, cm=None,
+                          class_names: Sequence[str] | None = None,
+                          normalize: bool | str = False, ax: Axes | None = None,
+                          title: str | None = None) -> Figure:
+    """Confusion-matrix heatmap with class names (rows: true class, columns: predicted).
+
+    Args:
+        y_true, y_pred: labels (``y_pred`` may be probabilities), or give ``cm`` instead.
+        cm: a precomputed count matrix.
+        normalize: False = counts; True = each row divided by its total (per-class recall
+            on the diagonal); "both" = the two side by side.
+    """
+    if normalize not in (False, True, "both"):
+        raise ValueError(f"normalize must be False, True or 'both', got {normalize!r}")
+    if cm is None:
+        if y_true is None or y_pred is None:
+            raise ValueError("pass y_true and y_pred, or a confusion matrix cm")
+        labels = np.concatenate([to_labels(y_true, "y_true"), to_labels(y_pred, "y_pred")])
+        names = _class_names(class_names, labels)
+        cm = confusion_counts(y_true, y_pred, len(names))
+    else:
+        cm = np.asarray(cm)
+        names = _class_names(class_names)
+        if cm.shape != (len(names), len(names)):
+            raise ValueError(f"cm has shape {cm.shape} but there are {len(names)} class names")
+    modes = [False, True] if normalize == "both" else [normalize]
+    no_ax_for_panels(ax, len(modes), "plot_confusion_matrix(normalize='both')")
+    if ax is None:
+        fig, axes = new_figure(1, len(modes), figsize=(7.5 * len(modes), 6.5))
+        axes = axes[0]
+    else:
+        fig, ax = single_axes(ax)
+        axes = [ax]
+    for mode, panel in zip(modes, axes):
+        totals = cm.sum(axis=1, keepdims=True)
+        data = np.divide(cm, totals, out=np.zeros(cm.shape), where=totals > 0) if mode else cm
+        count_fmt = "d" if np.issubdtype(cm.dtype, np.integer) else ".0f"
+        sns.heatmap(data, annot=True, fmt=".2f" if mode else count_fmt, cmap="Blues", square=True,
+                    xticklabels=names, yticklabels=names, ax=panel, annot_kws={"size": 8},
+                    vmin=0, vmax=1 if mode else None,
+                    cbar_kws={"label": "fraction of the true class" if mode else "images",
+                              "shrink": 0.8})
+        panel.set_xlabel("predicted class")
+        panel.set_ylabel("true class")
+        panel.tick_params(axis="x", rotation=45)
+        panel.set_title(title if title and len(modes) == 1 else
+                        ("Row-normalized" if mode else "Counts"))
+    accuracy = np.trace(cm) / max(cm.sum(), 1)
+    if len(modes) > 1:
+        figure_title(fig, title or f"Confusion matrix (accuracy {accuracy:.1%})")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# comparison, weights, tuning
+# --------------------------------------------------------------------------------------------
+@styled
+def plot_model_comparison(table, metrics: Sequence[str] = ("Test accuracy", "Params",
+                                                           "Train time (s)"),
+                          name_column: str = "Architecture", title: str | None = None
+                          ) -> Figure:
+    """Horizontal bars per model for each metric (``fmnist.evaluation.compare`` output).
+
+    Args:
+        table: DataFrame with a ``name_column`` (or models as the index) and the metric
+            columns; or ``{model name: {metric: value}}``.
+        metrics: columns to draw, one panel each; the best model of each is highlighted
+            (highest accuracy, lowest everything else).
+    """
+    frame = pd.DataFrame(table).T if isinstance(table, Mapping) else pd.DataFrame(table)
+    if name_column in frame.columns:
+        frame = frame.set_index(name_column)
+    missing = [m for m in metrics if m not in frame.columns]
+    if missing:
+        raise ValueError(f"columns {missing} not in the table; columns: {list(frame.columns)}")
+    fig, axes = new_figure(1, len(metrics), figsize=(4.2 * len(metrics), 0.45 * len(frame) + 1.8),
+                           sharey=True)
+    names = [str(n) for n in frame.index]
+    for metric, panel in zip(metrics, axes[0]):
+        values = pd.to_numeric(frame[metric], errors="raise").to_numpy(dtype=float)
+        best = np.nanargmax(values) if "acc" in metric.lower() else np.nanargmin(values)
+        colors = ["0.6"] * len(values)
+        colors[best] = BEST_COLOR
+        panel.barh(names, values, color=colors)
+        for y, value in enumerate(values):
+            if "acc" in metric.lower():
+                label = f"{value:.1%}"
+            else:
+                label = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+            panel.annotate(label, (value, y), xytext=(3, 0), textcoords="offset points",
+                           va="center", fontsize="small")
+        panel.set_xlabel(metric)
+        panel.set_title(metric)
+        panel.margins(x=0.25)
+    axes[0, 0].set_ylabel("model")
+    axes[0, 0].invert_yaxis()  # first model on top, as in the table
+    figure_title(fig, title or "Model comparison (best in red)")
+    return fig
+
+
+@styled
+def plot_weight_histograms(before, after=None, layers: Sequence[str] | None = None,
+                           bins: int = 50, ncols: int = 3, title: str | None = None) -> Figure:
+    """Kernel-weight histograms per layer, before vs after training overlaid.
+
+    Args:
+        before, after: ``{layer: weights}`` from ``fmnist.interpret.layer_weights`` (take
+            the "before" snapshot before ``fit``) or models (their current weights).
+        layers: layers to show (default every layer with a kernel).
+    """
+    def as_weights(source) -> dict:
+        if hasattr(source, "layers"):  # a model: import TensorFlow only when needed
+            from fmnist.interpret import layer_weights
+
+            return layer_weights(source)
+        if not isinstance(source, Mapping):
+            raise TypeError("weights must be a model or a {layer: array} dict, got "
+                            f"{type(source).__name__}")
+        return dict(source)
+
+    snapshots = [(label, as_weights(w)) for label, w in
+                 (("before training", before), ("after training", after)) if w is not None]
+    names = list(layers) if layers is not None else list(snapshots[0][1])
+    for label, weights in snapshots:
+        unknown = [n for n in names if n not in weights]
+        if unknown:
+            raise ValueError(f"layers {unknown} not in the {label} weights; "
+                             f"available: {', '.join(weights)}")
+    nrows, ncols = grid_shape(len(names), ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(4.2 * ncols, 3 * nrows))
+    for name, panel in zip(names, axes.ravel()):
+        values = [np.asarray(w[name]).ravel() for _, w in snapshots]
+        edges = np.histogram_bin_edges(np.concatenate(values), bins=bins)
+        for (label, _), data in zip(snapshots, values):
+            panel.hist(data, bins=edges, alpha=0.55, label=label, density=True)
+        panel.set_title(name)
+        panel.set_xlabel("weight value")
+        panel.set_ylabel("density")
+    axes.ravel()[0].legend(fontsize="small")
+    hide_unused(axes, len(names))
+    figure_title(fig, title or "Kernel weights per layer")
+    return fig
+
+
+# Bookkeeping columns of fmnist.tuning results tables (and Talos/KerasTuner exports).
+_NOT_PARAMS = {"trial", "trial_id", "engine", "tuner", "param_hash", "status", "score",
+               "best_epoch", "epochs", "epochs_run", "round_epochs", "time", "wall_time",
+               "train_time", "params", "start", "end", "duration"}
+_METRIC_LIKE = {"loss", "accuracy", "acc", "mse", "mae"}
+
+
+def _param_columns(frame: pd.DataFrame, score: str) -> list[str]:
+    declared = frame.attrs.get("hyperparameters")  # set by fmnist.tuning.load_results
+    if declared:
+        return [c for c in declared if c in frame.columns]
+    return [c for c in frame.columns if c != score and str(c).lower() not in _NOT_PARAMS
+            and not str(c).startswith(("val_", "cv_")) and str(c).lower() not in _METRIC_LIKE]
+
+
+@styled
+def plot_tuning_results(results, score: str = "val_accuracy",
+                        params: Sequence[str] | None = None, maximize: bool | None = None,
+                        ncols: int = 3, title: str | None = None) -> Figure:
+    """Score against each hyperparameter, one point per trial, best trial as a red star.
+
+    Args:
+        results: DataFrame with one row per trial, a ``score`` column and one column per
+            hyperparameter (or a list of dicts).
+        params: hyperparameter columns (default: every column that is not the score or a
+            metric/bookkeeping column).
+        maximize: whether higher is better (default: True unless the score is a loss/error).
+    """
+    frame = pd.DataFrame(results).reset_index(drop=True)
+    frame.attrs = dict(getattr(results, "attrs", {}))  # keeps the declared hyperparameters
+    if score not in frame.columns:
+        raise ValueError(f"score column {score!r} not in the results; columns: "
+                         f"{', '.join(map(str, frame.columns))}")
+    params = list(params) if params is not None else _param_columns(frame, score)
+    missing = [p for p in params if p not in frame.columns]
+    if missing or not params:
+        raise ValueError(f"hyperparameter columns {missing or params} not usable; columns: "
+                         f"{', '.join(map(str, frame.columns))}")
+    if maximize is None:
+        maximize = not any(k in score.lower() for k in ("loss", "mse", "mae", "error"))
+    scores = frame[score].astype(float)
+    best = scores.idxmax() if maximize else scores.idxmin()
+    nrows, ncols = grid_shape(len(params), ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), sharey=True)
+    rng = np.random.default_rng(0)  # jitter of categorical values, fixed for reproducibility
+    for param, panel in zip(params, axes.ravel()):
+        values = frame[param]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if numeric:
+            xs = values.astype(float)
+            present = xs.dropna()  # conditional hyperparameters are NaN when unused
+            if len(present) and (present > 0).all() and present.max() / present.min() >= 100:
+                panel.set_xscale("log")  # learning rates and the like span decades
+        else:
+            categories = sorted(values.astype(str).unique())
+            xs = values.astype(str).map(categories.index) + rng.uniform(-0.15, 0.15, len(values))
+            panel.set_xticks(range(len(categories)), categories, rotation=30, ha="right")
+        panel.scatter(xs, scores, alpha=0.7, label="trial")
+        panel.scatter([xs[best]], [scores[best]], marker="*", s=250, color=BEST_COLOR,
+                      zorder=3, label=f"best ({scores[best]:.4g})")
+        panel.set_xlabel(param)
+        panel.set_ylabel(score)
+        panel.set_title(param)
+    axes.ravel()[0].legend(fontsize="small")
+    hide_unused(axes, len(params))
+    figure_title(fig, title or f"Tuning: {score} per hyperparameter ({len(frame)} trials)")
+    return fig

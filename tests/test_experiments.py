@@ -1,0 +1,74 @@
+"""fmnist.experiments: train several configurations, select on dev, test once, record."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fmnist.experiments import Config, run_experiments
+
+
+def _data(n, seed):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 10
+    x = rng.normal(0, 0.3, (n, 784)).astype(np.float32)
+    x[np.arange(n), y * 10] += 3.0  # a learnable signal
+    return x, y.astype(np.int32)
+
+
+@pytest.fixture(scope="module")
+def experiment():
+    train, dev = _data(400, 0), _data(200, 1)
+    return run_experiments(
+        {"shallow": "mlp_shallow",
+         "shallow, 1 epoch": Config("mlp_shallow", epochs=1),
+         "shallow + dropout": Config("mlp_shallow", overrides={"dropout": 0.5}, epochs=1)},
+        train, dev, epochs=2, batch_size=64, log=None,
+    )  # fmt: skip
+
+
+def test_runs_every_config_with_its_epochs(experiment):
+    table = experiment.dev_table()
+    assert list(table["Architecture"]) == ["shallow", "shallow, 1 epoch", "shallow + dropout"]
+    assert list(table["Epochs"]) == [2, 1, 1]
+    assert set(table["Params"]) == {101_770}
+
+
+def test_same_seed_gives_same_initial_weights(experiment):
+    a = experiment.initial_weights["shallow"]
+    b = experiment.initial_weights["shallow, 1 epoch"]
+    assert a.keys() == b.keys()
+    for layer in a:
+        np.testing.assert_array_equal(a[layer], b[layer])
+
+
+def test_select_best_uses_dev_only(experiment):
+    table = experiment.dev_table()
+    best = experiment.select_best()
+    assert best == table.loc[table["val_accuracy"].idxmax(), "Architecture"]
+    assert experiment.select_best("val_loss") == table.loc[table["val_loss"].idxmin(), "Architecture"]
+    with pytest.raises(ValueError, match="not logged"):
+        experiment.select_best("val_mse")
+
+
+def test_test_table_and_record(experiment, tmp_path, monkeypatch):
+    from fmnist import report
+    from fmnist.evaluation import evaluate
+
+    x_test, y_test = _data(100, 2)
+    table = experiment.test_table(x_test, y_test)
+    direct = evaluate(experiment.model("shallow"), x_test, y_test)["accuracy"]
+    row = table.set_index("Architecture").loc["shallow"]
+    assert row["Test accuracy"] == pytest.approx(direct)
+    monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path))
+    experiment.record("99_test")
+    assert len(report.load_results()) == 3
+
+
+def test_bad_configs():
+    with pytest.raises(ValueError, match="at least one"):
+        run_experiments({}, _data(20, 0), None, epochs=1)
+    with pytest.raises(ValueError, match="unknown preset"):
+        run_experiments({"x": "no_such"}, _data(20, 0), None, epochs=1, log=None)
+    with pytest.raises(TypeError, match="preset name or a Config"):
+        run_experiments({"x": 3}, _data(20, 0), None, epochs=1)

@@ -1,0 +1,143 @@
+"""fmnist.gradients: matrix-product demo and gradient norms of the deep, thin MLP."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from fmnist import gradients
+
+
+# ------------------------------------------------------------------------ matrix products
+def test_matrix_product_table_shape():
+    table = gradients.matrix_product_simulation(depth=10, size=5, init="glorot")
+    assert list(table.columns) == ["init", "depth", "mean", "std"]
+    assert table["depth"].tolist() == list(range(11))
+    assert (table["init"] == "glorot").all()
+
+
+def test_uniform_small_vanishes_to_zero():
+    last = gradients.matrix_product_simulation(init="uniform_small").iloc[-1]
+    assert abs(last["mean"]) < 1e-25
+    assert last["std"] < 1e-25
+
+
+def test_uniform_large_explodes_to_inf_or_nan():
+    table = gradients.matrix_product_simulation(init="uniform_large")
+    assert not np.isfinite(table.iloc[-1][["mean", "std"]].to_numpy(float)).any()
+    assert np.isfinite(table.iloc[0][["mean", "std"]].to_numpy(float)).all()
+
+
+@pytest.mark.parametrize("init, activation", [("glorot", None), ("he", None), ("he", "relu")])
+def test_scaled_inits_stay_finite(init, activation):
+    table = gradients.matrix_product_simulation(size=100, init=init, activation=activation)
+    values = table[["mean", "std"]].to_numpy(float)
+    assert np.isfinite(values).all()
+    assert (table["std"].iloc[1:] > 0).all()
+
+
+def test_matrix_product_demo_stacks_all_inits():
+    table = gradients.matrix_product_demo(depth=20)
+    assert table["init"].unique().tolist() == list(gradients.MATRIX_INITS)
+    assert len(table) == 4 * 21
+
+
+def test_matrix_product_errors():
+    with pytest.raises(ValueError, match="unknown init 'xavier'.*uniform_small"):
+        gradients.matrix_product_simulation(init="xavier")
+    with pytest.raises(ValueError, match="depth must be a positive int"):
+        gradients.matrix_product_simulation(depth=0)
+    with pytest.raises(ValueError, match="activation"):
+        gradients.matrix_product_simulation(activation="tanh")
+
+
+# ------------------------------------------------------------------------ gradient norms
+@pytest.fixture(scope="module")
+def batch():
+    rng = np.random.default_rng(0)
+    return rng.uniform(size=(64, 784)).astype(np.float32), rng.integers(0, 10, 64)
+
+
+def test_gradient_norms_table(batch):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((784,), name="input")
+    hidden = keras.layers.Dense(4, activation="relu", name="hidden_1")(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax", name="output")(hidden)
+    model = keras.Model(inputs, outputs)
+    norms = gradients.gradient_norms(model, *batch)
+    assert norms.index.tolist() == ["hidden_1", "output"]
+    assert list(norms.columns) == ["kernel", "bias"]
+    assert np.isfinite(norms.to_numpy()).all() and (norms["kernel"] > 0).all()
+    with pytest.raises(ValueError, match=r"expects \(N, 784\)"):
+        gradients.gradient_norms(model, np.zeros((4, 28, 28)), np.zeros(4))
+    with pytest.raises(ValueError, match="64 rows but y has 3"):
+        gradients.gradient_norms(model, batch[0], batch[1][:3])
+
+
+def test_deep_thin_nets_have_independent_layer_weights():
+    model = gradients._build_deep_thin("uniform", "sigmoid", seed=0)
+    assert model.count_params() == 6_730
+    kernels = [np.asarray(model.get_layer(f"hidden_{i}").kernel) for i in range(2, 7)]
+    assert not any(np.array_equal(kernels[0], k) for k in kernels[1:])
+    assert -1.0 <= kernels[0].min() and kernels[0].max() <= 1.0
+
+
+def test_uniform_sigmoid_first_layer_gradient_is_orders_of_magnitude_smaller(batch):
+    stuck = gradients.gradient_norms(gradients._build_deep_thin("uniform", "sigmoid", 0), *batch)
+    healthy = gradients.gradient_norms(gradients._build_deep_thin("he", "relu", 0), *batch)
+    assert stuck.index.tolist()[0] == "hidden_1"
+    assert stuck.loc["hidden_1", "kernel"] * 100 < healthy.loc["hidden_1", "kernel"]
+    # In the sigmoid net the gradient shrinks on the way back to the input.
+    assert stuck.loc["hidden_1", "kernel"] < stuck.loc["output", "kernel"] / 10
+
+
+def test_gradient_norm_history_callback(batch):
+    x, y = batch
+    model = gradients._build_deep_thin("he", "relu", 0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    tracker = gradients.GradientNormHistory(x[:16], y[:16])
+    model.fit(x, y, epochs=2, batch_size=32, callbacks=[tracker], verbose=0)
+    frame = tracker.frame
+    assert frame.index.tolist() == [0, 1, 2]
+    assert frame.columns.tolist() == [f"hidden_{i}" for i in range(1, 7)] + ["output"]
+    assert np.isfinite(frame.to_numpy()).all()
+
+
+def test_deep_thin_experiment(batch):
+    x, y = batch
+    configs = {"uniform + sigmoid": ("uniform", "sigmoid"), "he + relu": ("he", "relu")}
+    result = gradients.deep_thin_experiment(x, y, validation_data=(x[:16], y[:16]),
+                                            configs=configs, epochs=1, batch_size=32,
+                                            norm_batch=32)
+    assert list(result.norms.columns) == ["config", "epoch", "layer", "norm"]
+    assert sorted(result.norms["epoch"].unique()) == [0, 1]
+    assert len(result.norms) == 2 * 2 * 7
+    assert list(result.histories) == list(configs)
+    history = result.histories["he + relu"]
+    assert {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(history.columns)
+    assert history.index.tolist() == [1]
+    init = result.at_init()
+    assert isinstance(init, pd.DataFrame) and init.shape == (7, 2)
+    assert init.index[0] == "hidden_1" and list(init.columns) == list(configs)
+    with pytest.raises(ValueError, match="unknown initializer 'lecun'"):
+        gradients.deep_thin_experiment(x, y, configs={"bad": ("lecun", "relu")}, epochs=1)
+
+
+def test_deep_thin_summary_table():
+    from fmnist.gradients import deep_thin_experiment
+
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 784)).astype("float32")
+    y = np.arange(64) % 10
+    result = deep_thin_experiment(
+        x, y, configs={"uniform + sigmoid": ("uniform", "sigmoid"), "he + relu": ("he", "relu")},
+        epochs=1, batch_size=32, norm_batch=32,
+    )
+    table = result.summary()
+    assert list(table.index) == ["uniform + sigmoid", "he + relu"]
+    np.testing.assert_allclose(
+        table["first / output"], table["first layer norm"] / table["output layer norm"]
+    )
+    assert table.loc["uniform + sigmoid", "first layer norm"] < table.loc["he + relu", "first layer norm"]
