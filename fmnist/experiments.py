@@ -52,6 +52,20 @@ class Experiment:
     initial_weights: dict[str, dict[str, np.ndarray]]
     test_metrics: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
 
+    @classmethod
+    def merge(cls, *experiments: "Experiment") -> "Experiment":
+        """One experiment holding the configurations of several (names must be unique)."""
+        merged = cls({}, {}, {})
+        for exp in experiments:
+            clash = set(exp.results) & set(merged.results)
+            if clash:
+                raise ValueError(f"configuration names used twice: {sorted(clash)}")
+            merged.results.update(exp.results)
+            merged.configs.update(exp.configs)
+            merged.initial_weights.update(exp.initial_weights)
+            merged.test_metrics.update(exp.test_metrics)
+        return merged
+
     def dev_table(self, metric: str = "val_accuracy") -> pd.DataFrame:
         """Per configuration: params, epochs run, best epoch and the dev metrics at the best epoch."""
         rows = []

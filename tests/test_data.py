@@ -307,3 +307,13 @@ def test_real_checksums_verified():
 def test_real_checksum_report():
     table = fd.checksum_report("fashion_mnist")
     assert list(table["status"]) == ["OK"] * 4
+
+
+def test_splits_train_subset():
+    y = _labels()
+    x = np.arange(len(y), dtype=np.float32)
+    splits = fd.Splits(x, y, x[:10], y[:10], x[:10], y[:10], fd.MNIST_CLASSES, "mlp")
+    assert splits.train_subset(None)[0] is x
+    assert splits.train_subset(10_000)[0] is x
+    xs, ys = splits.train_subset(100, seed=0)
+    assert len(xs) == 100 and set(np.bincount(ys)) == {10}

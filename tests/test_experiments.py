@@ -72,3 +72,12 @@ def test_bad_configs():
         run_experiments({"x": "no_such"}, _data(20, 0), None, epochs=1, log=None)
     with pytest.raises(TypeError, match="preset name or a Config"):
         run_experiments({"x": 3}, _data(20, 0), None, epochs=1)
+
+
+def test_merge(experiment):
+    from fmnist.experiments import Experiment
+
+    merged = Experiment.merge(experiment)
+    assert list(merged.results) == list(experiment.results)
+    with pytest.raises(ValueError, match="used twice"):
+        Experiment.merge(experiment, experiment)

@@ -155,6 +155,13 @@ class Splits:
     layout: str
     standardizer: Standardizer | None = None
 
+    def train_subset(self, n: int | None, seed: int = 0):
+        """``(x, y)`` of the training split, a stratified subset of ``n`` images when ``n`` is
+        given and smaller than the split (the quick profile), else the whole split."""
+        if n is None or n >= len(self.y_train):
+            return self.x_train, self.y_train
+        return subset(self.x_train, self.y_train, n, seed=seed)
+
     def report(self) -> pd.DataFrame:
         """Class counts per split (see :func:`split_report`)."""
         return split_report(

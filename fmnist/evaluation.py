@@ -1,0 +1,335 @@
+"""Evaluation: test metrics, per-class reports, confusion matrices, comparison tables, regression.
+
+Example (``model``/``*_result`` from :func:`fmnist.training.train`, ``s`` from
+``fmnist.data.load_splits``)::
+
+    from fmnist.evaluation import classification_summary, compare, confusion, evaluate, most_confused
+
+    evaluate(model, s.x_test, s.y_test)                      # {'loss': ..., 'accuracy': ...}
+    probs = model.predict(s.x_test, verbose=0)
+    classification_summary(s.y_test, probs, s.class_names)   # precision/recall/F1/support
+    cm = confusion(s.y_test, probs)
+    most_confused(cm, s.class_names, k=3)                    # e.g. Shirt -> T-shirt/top
+    compare({"MLP": mlp_result, "CNN": cnn_result}, s.x_test, s.y_test)
+    regression_metrics(cv.models, x_train, y_train, x_test, y_test)   # MSE incl. gap regions
+
+Predictions may be passed as labels ``(N,)`` or as probabilities ``(N, n_classes)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from fmnist.model import check_input_shape, check_task, infer_task
+
+__all__ = [
+    "COMPARE_COLUMNS", "classification_summary", "compare", "confusion", "cv_vs_ensemble",
+    "evaluate", "most_confused", "regression_metrics",
+]  # fmt: skip
+
+COMPARE_COLUMNS = ("Architecture", "Params", "Epochs", "Train time (s)", "Test loss", "Test accuracy")
+_EPS = 1e-7  # keras.backend.epsilon(): the clip Keras applies to probabilities in the loss
+
+
+def _predict(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    check_input_shape(model, x)
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+
+
+def predict_classes(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Predicted class index of every sample (argmax of the model's class probabilities)."""
+    pred = _predict(model, np.asarray(x), batch_size)
+    if pred.ndim != 2 or pred.shape[1] < 2:
+        raise ValueError(f"predict_classes needs a classifier, the model outputs shape {pred.shape}")
+    return pred.argmax(axis=1)
+
+
+def _labels(y: Any, what: str) -> np.ndarray:
+    """Labels from labels ``(N,)``/``(N, 1)`` or probabilities ``(N, C)`` (argmax)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    y = y.reshape(-1)
+    if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
+        raise ValueError(f"{what} must be integer class labels or (N, n_classes) probabilities")
+    return y.astype(np.int64)
+
+
+def evaluate(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, task: str | None = None, batch_size: int = 1024
+) -> dict[str, float]:
+    """Test metrics of ``model`` on ``(x, y)`` computed from its predictions.
+
+    Classification: ``{"loss": mean cross-entropy, "accuracy"}``; regression:
+    ``{"loss": mse, "mse", "mae"}``. ``task=None`` infers it from the model. The loss is the
+    data loss only (no L2 penalty) and does not depend on the model being compiled.
+    """
+    task = check_task(task) if task is not None else infer_task(model)
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
+    pred = _predict(model, x, batch_size)
+    if task == "regression":
+        err = pred.reshape(len(y), -1) - y.reshape(len(y), -1).astype(np.float64)
+        mse = float(np.mean(err**2))
+        return {"loss": mse, "mse": mse, "mae": float(np.mean(np.abs(err)))}
+    labels = _labels(y, "y")
+    n_classes = pred.shape[1]
+    if labels.min(initial=0) < 0 or labels.max(initial=0) >= n_classes:
+        raise ValueError(f"labels must be in [0, {n_classes}), got range [{labels.min()}, {labels.max()}]")
+    probs = pred.astype(np.float64)
+    probs = probs / probs.sum(axis=1, keepdims=True)  # as Keras does for from_logits=False
+    picked = np.clip(probs[np.arange(len(labels)), labels], _EPS, 1 - _EPS)
+    accuracy = float(np.mean(probs.argmax(1) == labels))
+    return {"loss": float(-np.mean(np.log(picked))), "accuracy": accuracy}
+
+
+def _n_classes(class_names, *arrays) -> int:
+    """Classes from probability columns, else the class names, else the largest label + 1."""
+    for a in arrays:
+        a = np.asarray(a)
+        if a.ndim == 2 and a.shape[1] > 1:
+            return a.shape[1]
+    if class_names is not None:
+        return len(class_names)
+    return int(max(_labels(a, "labels").max(initial=0) for a in arrays)) + 1
+
+
+def _names(class_names, n: int) -> list[str]:
+    if class_names is None:
+        return [str(i) for i in range(n)]
+    if len(class_names) != n:
+        raise ValueError(f"{len(class_names)} class names for {n} classes")
+    return [str(c) for c in class_names]
+
+
+def _check_range(n: int, *arrays: np.ndarray) -> None:
+    for a in arrays:
+        if a.size and (a.min() < 0 or a.max() >= n):
+            raise ValueError(
+                f"labels must be in [0, {n}) for {n} classes, got range [{a.min()}, {a.max()}]"
+            )
+
+
+def classification_summary(
+    y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Per-class precision, recall, F1 and support (scikit-learn), plus macro/weighted averages."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    n = _n_classes(class_names, y_true, y_pred)
+    names = _names(class_names, n)
+    t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    if len(t) != len(p):
+        raise ValueError(f"y_true has {len(t)} samples but y_pred has {len(p)}")
+    _check_range(n, t, p)
+    labels = list(range(n))
+    prec, rec, f1, sup = precision_recall_fscore_support(t, p, labels=labels, zero_division=0)
+    table = pd.DataFrame({"precision": prec, "recall": rec, "f1": f1, "support": sup}, index=names)
+    for avg in ("macro", "weighted"):
+        ap, ar, af, _ = precision_recall_fscore_support(t, p, labels=labels, average=avg, zero_division=0)
+        table.loc[f"{avg} avg"] = [ap, ar, af, int(sup.sum())]
+    table["support"] = table["support"].astype(int)
+    table.index.name = "class"
+    return table
+
+
+def confusion(
+    y_true: np.ndarray, y_pred: np.ndarray, normalize: bool | str = False, n_classes: int | None = None
+) -> np.ndarray:
+    """Confusion matrix (rows: true class, columns: predicted class).
+
+    ``normalize``: False (counts), True or "true" (rows sum to 1), "pred" (columns) or "all".
+    """
+    from sklearn.metrics import confusion_matrix
+
+    modes = {False: None, None: None, True: "true", "true": "true", "pred": "pred", "all": "all"}
+    if normalize not in modes:
+        raise ValueError(f"normalize must be one of False, True, 'true', 'pred', 'all'; got {normalize!r}")
+    n = n_classes if n_classes is not None else _n_classes(None, y_true, y_pred)
+    t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    _check_range(n, t, p)
+    return confusion_matrix(t, p, labels=list(range(n)), normalize=modes[normalize])
+
+
+def most_confused(cm: np.ndarray, class_names: Sequence[str] | None = None, k: int = 5) -> pd.DataFrame:
+    """The ``k`` largest off-diagonal cells of a raw confusion matrix.
+
+    Columns: ``true``, ``predicted``, ``count`` and ``rate`` (share of the true class).
+    """
+    cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    names = _names(class_names, cm.shape[0])
+    rows = cm.sum(axis=1)
+    cells = [
+        (names[i], names[j], cm[i, j], cm[i, j] / rows[i] if rows[i] else 0.0)
+        for i in range(cm.shape[0]) for j in range(cm.shape[1]) if i != j and cm[i, j] > 0
+    ]  # fmt: skip
+    cells.sort(key=lambda c: -c[2])  # stable: ties keep (true, predicted) order
+    return pd.DataFrame(cells[:k], columns=["true", "predicted", "count", "rate"])
+
+
+def _fit_to(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """Reshape ``x`` to the model's input when only the layout differs (MLP vs CNN)."""
+    target = tuple(model.input_shape[1:])
+    same_size = None not in target and int(np.prod(target)) == int(np.prod(x.shape[1:]))
+    if x.shape[1:] != target and same_size:
+        return x.reshape((len(x),) + target)
+    return x
+
+
+_ALIASES = {
+    "Params": ("params", "Params"),
+    "Epochs": ("epochs", "epochs_run", "Epochs"),
+    "Train time (s)": ("train_time", "wall_time", "Train time (s)"),
+    "Test loss": ("test_loss", "loss", "Test loss"),
+    "Test accuracy": ("test_accuracy", "accuracy", "Test accuracy"),
+}
+
+
+def compare(
+    results: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    sort_by: str | None = None,
+) -> pd.DataFrame:
+    """Comparison table with columns :data:`COMPARE_COLUMNS` (seed 003 style).
+
+    Args:
+        results: ``{architecture: TrainResult or dict}`` or a list of dicts with an
+            ``"Architecture"`` (or ``"name"``) key. Dicts give ``params``, ``epochs``,
+            ``train_time``, ``test_loss``, ``test_accuracy`` (missing values are NaN).
+        x_test, y_test: evaluate every ``TrainResult``'s model on this test set; ``x_test``
+            is reshaped per model when only the layout differs, so one set serves MLPs and CNNs.
+        sort_by: optional column to sort by (descending for accuracy, ascending otherwise).
+    """
+    from fmnist.training import TrainResult
+
+    if isinstance(results, Mapping):
+        items = list(results.items())
+    else:
+        items = []
+        for rec in results:
+            if not isinstance(rec, Mapping) or not ({"Architecture", "name"} & set(rec)):
+                raise TypeError("list entries must be dicts with an 'Architecture' or 'name' key")
+            items.append((rec.get("Architecture", rec.get("name")), rec))
+    rows = []
+    for name, rec in items:
+        row: dict[str, Any] = {"Architecture": name}
+        if isinstance(rec, TrainResult):
+            row.update({"Params": rec.params, "Epochs": rec.epochs_run, "Train time (s)": rec.wall_time})
+            if x_test is not None and y_test is not None:
+                m = evaluate(rec.model, _fit_to(rec.model, np.asarray(x_test)), y_test)
+                row.update({"Test loss": m["loss"], "Test accuracy": m.get("accuracy", np.nan)})
+        elif isinstance(rec, Mapping):
+            for col, keys in _ALIASES.items():
+                row[col] = next((rec[key] for key in keys if key in rec), np.nan)
+        else:
+            raise TypeError(f"result {name!r} must be a TrainResult or a dict, got {type(rec).__name__}")
+        rows.append(row)
+    table = pd.DataFrame(rows).reindex(columns=list(COMPARE_COLUMNS))
+    if sort_by is not None:
+        if sort_by not in COMPARE_COLUMNS:
+            raise ValueError(f"sort_by must be one of {COMPARE_COLUMNS}, got {sort_by!r}")
+        table = table.sort_values(sort_by, ascending=sort_by != "Test accuracy", kind="stable")
+    return table.reset_index(drop=True)
+
+
+def _regression_predict(predictor: Any, x: np.ndarray) -> np.ndarray:
+    from fmnist.training import ensemble_predict
+
+    if isinstance(predictor, keras.Model):
+        return _predict(predictor, x).reshape(-1)
+    is_models = isinstance(predictor, (list, tuple)) and predictor
+    if is_models and all(isinstance(m, keras.Model) for m in predictor):
+        return ensemble_predict(predictor, x).reshape(-1)
+    if callable(predictor):
+        return np.asarray(predictor(x)).reshape(-1)
+    raise TypeError("predictor must be a keras.Model, a list of models or a callable x -> predictions")
+
+
+def regression_metrics(
+    model_or_preds: Any,
+    x_train: np.ndarray | None = None,
+    y_train: np.ndarray | None = None,
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    gaps: Sequence[tuple[float, float]] | None = None,
+) -> dict[str, float]:
+    """MSE on train, test, the test points inside each gap region, and outside the gaps.
+
+    Args:
+        model_or_preds: a Keras model, a list of models (ensemble average), a callable
+            ``x -> y_hat``, or precomputed predictions: an array of test predictions or a dict
+            ``{"train": ..., "test": ...}``.
+        gaps: ``(low, high)`` regions (inclusive); default ``fmnist.data.GAPS``.
+
+    Returns:
+        ``mse_train``, ``mse_test``, ``mse_gap_1``.. (one per gap), ``mse_gaps`` (all gap
+        points), ``mse_outside_gaps``, and ``n_gap_1``.. point counts. A region without test
+        points gives NaN.
+    """
+    if gaps is None:
+        from fmnist.data import GAPS as gaps
+    preds: dict[str, np.ndarray | None] = {"train": None, "test": None}
+    if isinstance(model_or_preds, Mapping):
+        unknown = set(model_or_preds) - set(preds)
+        if unknown:
+            raise ValueError(f"prediction dict keys must be 'train'/'test', got {sorted(unknown)}")
+        preds.update({k: np.asarray(v).reshape(-1) for k, v in model_or_preds.items()})
+    elif isinstance(model_or_preds, np.ndarray):
+        preds["test"] = model_or_preds.reshape(-1)
+    else:
+        for split, xs in (("train", x_train), ("test", x_test)):
+            if xs is not None:
+                preds[split] = _regression_predict(model_or_preds, np.asarray(xs, dtype=np.float32))
+    out: dict[str, float] = {}
+    for split, ys in (("train", y_train), ("test", y_test)):
+        if preds[split] is not None and ys is not None:
+            ys = np.asarray(ys, dtype=np.float64).reshape(-1)
+            if len(ys) != len(preds[split]):
+                raise ValueError(f"{split}: {len(preds[split])} predictions for {len(ys)} targets")
+            out[f"mse_{split}"] = float(np.mean((preds[split] - ys) ** 2))
+    if preds["test"] is not None and y_test is not None:
+        if x_test is None:
+            raise ValueError("x_test is needed to locate the gap regions")
+        xt = np.asarray(x_test, dtype=np.float64).reshape(-1)
+        sq = (preds["test"] - np.asarray(y_test, dtype=np.float64).reshape(-1)) ** 2
+        any_gap = np.zeros(len(xt), dtype=bool)
+        for i, (lo, hi) in enumerate(gaps, start=1):
+            mask = (xt >= lo) & (xt <= hi)
+            any_gap |= mask
+            out[f"mse_gap_{i}"] = float(sq[mask].mean()) if mask.any() else float("nan")
+            out[f"n_gap_{i}"] = int(mask.sum())
+        out["mse_gaps"] = float(sq[any_gap].mean()) if any_gap.any() else float("nan")
+        out["mse_outside_gaps"] = float(sq[~any_gap].mean()) if (~any_gap).any() else float("nan")
+    if not out:
+        raise ValueError("nothing to score: pass (x_train, y_train) and/or (x_test, y_test)")
+    return out
+
+
+def cv_vs_ensemble(models: Sequence[keras.Model] | Any, x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """Test MSE of each fold model, their mean, and of the averaged ensemble (seed 000).
+
+    ``models`` is a list of regression models or a ``CVResult``. Rows ``fold 1..k``,
+    ``fold mean`` and ``ensemble``; column ``test_mse``. The ensemble MSE is never above the
+    fold mean (Jensen's inequality for the squared error).
+    """
+    from fmnist.training import ensemble_predict
+
+    models = list(getattr(models, "models", models))
+    if not models:
+        raise ValueError("cv_vs_ensemble needs at least one model")
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    member = [float(np.mean((_predict(m, np.asarray(x)).reshape(-1) - y) ** 2)) for m in models]
+    ens = float(np.mean((ensemble_predict(models, x).reshape(-1) - y) ** 2))
+    index = [f"fold {i}" for i in range(1, len(models) + 1)] + ["fold mean", "ensemble"]
+    return pd.DataFrame({"test_mse": member + [float(np.mean(member)), ens]}, index=index)

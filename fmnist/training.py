@@ -1,0 +1,480 @@
+"""Training: seeding, ``train`` with callbacks, k-fold cross-validation, ensembles, refit.
+
+Example (needs the real data)::
+
+    from fmnist.data import load_splits
+    from fmnist.model import build_model, compile_model
+    from fmnist.training import cross_validate, set_seed, train
+
+    set_seed(0)
+    s = load_splits(layout="mlp")
+    model = compile_model(build_model("mlp_shallow"))
+    result = train(model, (s.x_train, s.y_train), (s.x_dev, s.y_dev), epochs=5, patience=2,
+                   checkpoint_path="runs/mlp_shallow.keras")
+    result.history[["loss", "val_loss"]]     # one row per epoch
+    result.best_epoch, result.images_per_sec
+    cv = cross_validate("mlp_shallow", s.x_train, s.y_train, k=5, epochs=5)
+    cv.scores, cv.summary()
+
+``train`` raises :class:`TrainingDivergedError` (with the partial result attached) when the
+loss becomes NaN/inf, unless ``on_nan="return"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from fmnist.model import build_model, check_input_shape, check_task, compile_model, infer_task
+
+__all__ = [
+    "AtomicModelCheckpoint", "CVResult", "TrainResult", "TrainingDivergedError",
+    "cross_validate", "ensemble_predict", "refit", "set_seed", "train",
+]  # fmt: skip
+
+
+def set_seed(seed: int = 0, deterministic: bool = False) -> None:
+    """Seed Python, NumPy, TensorFlow and Keras; optionally make TF ops deterministic.
+
+    Op determinism makes repeated runs bit-identical at some speed cost; it stays on for the
+    rest of the process once enabled.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    keras.utils.set_random_seed(int(seed))  # random, numpy, tf and the Keras seed generator
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN/inf; ``.result`` holds the partial :class:`TrainResult`."""
+
+    def __init__(self, message: str, result: TrainResult | None = None):
+        super().__init__(message)
+        self.result = result
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """Outcome of :func:`train`.
+
+    Attributes:
+        history: one row per epoch (index ``epoch`` from 1): loss/metrics, ``val_*``,
+            ``epoch_time`` (s, training part only).
+        best_epoch: 1-based epoch with the best monitored value (None if all NaN).
+        epochs_run: epochs actually run (fewer than asked after early stopping / NaN).
+        wall_time: seconds for the whole ``fit`` call (including graph tracing).
+        images_per_sec: steady-state training throughput (first epoch excluded when >1 ran,
+            because it includes tracing and filling the cache).
+        params: ``model.count_params()``.
+        model: the trained model (best weights restored when early stopping was used).
+        stopped_on_nan: True when TerminateOnNaN stopped training.
+        monitor: the monitored quantity ("val_loss" with validation data, else "loss").
+    """
+
+    history: pd.DataFrame
+    best_epoch: int | None
+    epochs_run: int
+    wall_time: float
+    images_per_sec: float
+    params: int
+    model: keras.Model
+    stopped_on_nan: bool = False
+    monitor: str = "val_loss"
+
+    def __repr__(self) -> str:  # the default would print the whole history and model
+        return (
+            f"TrainResult(model={self.model.name!r}, params={self.params:,}, "
+            f"epochs_run={self.epochs_run}, best_epoch={self.best_epoch}, "
+            f"wall_time={self.wall_time:.1f}s, images_per_sec={self.images_per_sec:,.0f}, "
+            f"stopped_on_nan={self.stopped_on_nan})"
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Scalars for tables: params, epochs, train time, throughput, best epoch."""
+        return {
+            "params": self.params,
+            "epochs": self.epochs_run,
+            "train_time": self.wall_time,
+            "images_per_sec": self.images_per_sec,
+            "best_epoch": self.best_epoch,
+        }
+
+
+class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``ModelCheckpoint(save_best_only=True)`` that never leaves a half-written file.
+
+    Keras writes the ``.keras`` zip in place, so a crash (or a reader such as a tuner or a
+    notebook) can see a truncated archive. Here Keras writes to a temporary file in the same
+    directory and we ``os.replace`` it over the target (an atomic rename on one filesystem).
+    """
+
+    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", **kwargs: Any):
+        self.final_path = Path(filepath)
+        if self.final_path.suffix != ".keras":
+            raise ValueError(f"checkpoint_path must end with '.keras', got {str(filepath)!r}")
+        if "{" in str(filepath):
+            raise ValueError("checkpoint_path must be a plain file name (no {epoch} patterns)")
+        self.final_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.final_path.with_name(f".{self.final_path.stem}.{os.getpid()}.tmp.keras")
+        if kwargs.get("save_freq", "epoch") != "epoch":
+            raise ValueError("AtomicModelCheckpoint publishes at epoch end: save_freq must be 'epoch'")
+        kwargs.setdefault("save_best_only", True)
+        super().__init__(str(tmp), monitor=monitor, **kwargs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if os.path.exists(self.filepath):  # written this epoch: publish it
+            os.replace(self.filepath, self.final_path)
+
+
+class _NaNGuard(keras.callbacks.TerminateOnNaN):
+    """TerminateOnNaN that records where it fired and stays quiet (verbose=0 notebooks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fired_at: int | None = None  # 1-based epoch
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss) and self.fired_at is None:
+            self.fired_at = self._epoch + 1
+            self.model.stop_training = True
+
+
+class _EpochTimer(keras.callbacks.Callback):
+    """Training-only time per epoch (validation excluded) for the throughput figure."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+        self._start = 0.0
+        self._train_end: float | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start, self._train_end = time.perf_counter(), None
+
+    def on_test_begin(self, logs=None):
+        if self._train_end is None:
+            self._train_end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        end = self._train_end if self._train_end is not None else time.perf_counter()
+        self.times.append(end - self._start)
+
+
+def _unpack(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"{name} must be an (x, y) tuple of arrays, got {type(data).__name__}")
+    x, y = np.asarray(data[0]), np.asarray(data[1])
+    if len(x) != len(y):
+        raise ValueError(f"{name}: x has {len(x)} samples but y has {len(y)}")
+    if len(x) == 0:
+        raise ValueError(f"{name} is empty")
+    return x, y
+
+
+def _check_labels(model: keras.Model, y: np.ndarray, what: str) -> None:
+    """Classification labels must be integer class ids below the model's output width."""
+    if infer_task(model) != "classification":
+        return
+    n_classes = model.output_shape[-1]
+    if y.ndim > 1 and y.shape[-1] > 1:
+        raise ValueError(f"{what} has shape {y.shape}: pass integer class labels (N,), not one-hot vectors")
+    if not np.all(np.mod(y, 1) == 0) or y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(
+            f"{what} must be integer class labels in [0, {n_classes}) for model {model.name!r}, "
+            f"got values in [{y.min()}, {y.max()}]"
+        )
+
+
+def _check_positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def train(
+    model: keras.Model,
+    train_data: tuple[np.ndarray, np.ndarray],
+    val_data: tuple[np.ndarray, np.ndarray] | None = None,
+    epochs: int = 10,
+    batch_size: int = 128,
+    patience: int | None = None,
+    checkpoint_path: str | os.PathLike | None = None,
+    csv_path: str | os.PathLike | None = None,
+    augment: keras.layers.Layer | None = None,
+    verbose: int = 0,
+    seed: int = 0,
+    on_nan: str = "raise",
+    callbacks: list[keras.callbacks.Callback] | None = None,
+) -> TrainResult:
+    """Fit ``model`` on ``train_data`` through the ``fmnist.data.make_dataset`` pipeline.
+
+    Args:
+        model: a Keras model; compiled with :func:`fmnist.model.compile_model` defaults if it
+            is not compiled yet.
+        train_data, val_data: ``(x, y)`` arrays shaped for the model.
+        patience: enable ``EarlyStopping(patience, restore_best_weights=True)`` on the monitor
+            ("val_loss", or "loss" without validation data).
+        checkpoint_path: ``.keras`` file for the best model so far (written atomically).
+        csv_path: also log the history to this CSV file.
+        augment: Keras layer applied to training batches (``training=True``).
+        verbose: 0 (silent; notebooks), 1 (progress bar) or 2 (one line per epoch).
+        seed: shuffling seed.
+        on_nan: "raise" a :class:`TrainingDivergedError` or "return" the result with
+            ``stopped_on_nan=True`` when the loss becomes NaN/inf.
+        callbacks: extra Keras callbacks.
+
+    Raises:
+        InputShapeError: the data does not fit the model's input.
+    """
+    from fmnist.data import make_dataset  # lazy: fmnist.data imports TF only when needed
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    epochs = _check_positive_int(epochs, "epochs")
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    if patience is not None and (
+        isinstance(patience, bool) or not isinstance(patience, int) or patience < 0
+    ):
+        raise ValueError(f"patience must be None or an int >= 0, got {patience!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    if on_nan not in ("raise", "return"):
+        raise ValueError(f"on_nan must be 'raise' or 'return', got {on_nan!r}")
+    x, y = _unpack(train_data, "train_data")
+    check_input_shape(model, x, "train_data x")
+    if not model.compiled:
+        compile_model(model, task=infer_task(model))
+    _check_labels(model, y, "train_data y")
+    val_ds = None
+    if val_data is not None:
+        xv, yv = _unpack(val_data, "val_data")
+        check_input_shape(model, xv, "val_data x")
+        _check_labels(model, yv, "val_data y")
+        val_ds = make_dataset(xv, yv, batch_size=batch_size, shuffle=False, cache=True)
+    train_ds = make_dataset(
+        x, y, batch_size=batch_size, shuffle=True, seed=seed, augment=augment, cache=True
+    )
+
+    monitor = "val_loss" if val_data is not None else "loss"
+    nan_guard, timer = _NaNGuard(), _EpochTimer()
+    cbs: list[keras.callbacks.Callback] = [nan_guard, timer]
+    if patience is not None:
+        cbs.append(
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
+        )
+    if checkpoint_path is not None:
+        cbs.append(AtomicModelCheckpoint(checkpoint_path, monitor=monitor))
+    if csv_path is not None:
+        Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
+        cbs.append(keras.callbacks.CSVLogger(str(csv_path)))
+    cbs.extend(callbacks or [])
+
+    start = time.perf_counter()
+    # shuffle=False: the pipeline already reshuffles every epoch (Keras would warn otherwise).
+    hist = model.fit(
+        train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, callbacks=cbs, shuffle=False
+    )
+    wall_time = time.perf_counter() - start
+
+    history = pd.DataFrame(hist.history)
+    history.index = pd.RangeIndex(1, len(history) + 1, name="epoch")
+    epochs_run = len(history)
+    history["epoch_time"] = timer.times[:epochs_run]
+    steady = timer.times[1:epochs_run] if epochs_run > 1 else timer.times[:1]
+    seconds = sum(steady)
+    images_per_sec = len(x) * len(steady) / seconds if seconds > 0 else float("nan")
+    best_epoch = None
+    if monitor in history and history[monitor].notna().any():
+        best_epoch = int(history[monitor].astype(float).replace([np.inf, -np.inf], np.nan).idxmin())
+    result = TrainResult(
+        history=history,
+        best_epoch=best_epoch,
+        epochs_run=epochs_run,
+        wall_time=wall_time,
+        images_per_sec=float(images_per_sec),
+        params=model.count_params(),
+        model=model,
+        stopped_on_nan=nan_guard.fired_at is not None,
+        monitor=monitor,
+    )
+    if result.stopped_on_nan and on_nan == "raise":
+        epoch = nan_guard.fired_at
+        lr = getattr(getattr(model, "optimizer", None), "learning_rate", None)
+        lr_text = f" (learning_rate={float(np.asarray(lr)):.3g})" if lr is not None else ""
+        raise TrainingDivergedError(
+            f"training of {model.name!r} stopped: the loss became NaN/inf in epoch {epoch}"
+            f"{lr_text}. Lower the learning rate, standardize the inputs or "
+            "check the data for NaNs; the partial result is in the exception's .result.",
+            result,
+        )
+    return result
+
+
+@dataclasses.dataclass
+class CVResult:
+    """Outcome of :func:`cross_validate`.
+
+    Attributes:
+        scores: one row per fold: ``fold``, ``n_train``, ``n_val``, the validation metrics
+            (``val_loss``/``val_accuracy`` or ``val_mse``/``val_mae``), ``best_epoch``,
+            ``epochs_run``, ``train_time``.
+        models: the trained model of each fold (use with :func:`ensemble_predict`).
+        folds: ``(train_idx, val_idx)`` index arrays of each fold.
+        results: the :class:`TrainResult` of each fold.
+    """
+
+    scores: pd.DataFrame
+    models: list[keras.Model]
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    results: list[TrainResult]
+
+    def __repr__(self) -> str:
+        return f"CVResult(k={len(self.models)}, scores=\n{self.summary().round(4)})"
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and standard deviation of the numeric fold scores."""
+        numeric = self.scores.drop(columns=["fold"]).select_dtypes("number")
+        return numeric.agg(["mean", "std"])
+
+
+def _make_builder(build_fn: Callable[[], keras.Model] | str) -> Callable[[], keras.Model]:
+    if isinstance(build_fn, str):
+        name = build_fn
+        return lambda: build_model(name)
+    if not callable(build_fn):
+        raise TypeError(
+            f"build_fn must be a preset name or a callable returning a model, got {build_fn!r}"
+        )
+    return build_fn
+
+
+def cross_validate(
+    build_fn: Callable[[], keras.Model] | str,
+    x: np.ndarray,
+    y: np.ndarray,
+    k: int = 5,
+    task: str = "classification",
+    epochs: int = 10,
+    batch_size: int = 128,
+    patience: int | None = None,
+    compile_kwargs: dict[str, Any] | None = None,
+    seed: int = 0,
+    verbose: int = 0,
+    **train_kwargs: Any,
+) -> CVResult:
+    """k-fold cross-validation with a fresh model per fold.
+
+    Folds come from ``StratifiedKFold`` (classification) or ``KFold`` (regression), shuffled
+    with ``seed``. Each fold calls ``build_fn()`` (a preset name also works), compiles the
+    model with ``compile_model(model, task=task, **compile_kwargs)`` unless ``build_fn``
+    already compiled it, trains on the other folds with this fold as validation data and
+    scores it on this fold.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    check_task(task)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise ValueError(f"k must be an int >= 2 (number of folds), got {k!r}")
+    x, y = _unpack((x, y), "(x, y)")
+    if k > len(x):
+        raise ValueError(f"k={k} folds need at least {k} samples, got {len(x)}")
+    builder = _make_builder(build_fn)
+    if task == "classification":
+        counts = np.unique(y, return_counts=True)[1]
+        smallest = int(counts.min())
+        if smallest < k:
+            raise ValueError(
+                f"k={k} stratified folds need >= {k} samples per class; "
+                f"the rarest class has {smallest}"
+            )
+        splitter = StratifiedKFold(n_splits=int(k), shuffle=True, random_state=seed)
+    else:
+        splitter = KFold(n_splits=int(k), shuffle=True, random_state=seed)
+
+    rows, models, folds, results = [], [], [], []
+    for fold, (tr, va) in enumerate(splitter.split(x, y if task == "classification" else None)):
+        model = builder()
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"build_fn must return a keras.Model, got {type(model).__name__}")
+        if any(model is m for m in models):
+            raise ValueError(
+                "build_fn returned the same model object twice; it must build a fresh model per fold"
+            )
+        if not model.compiled:
+            compile_model(model, task=task, **(compile_kwargs or {}))
+        res = train(
+            model, (x[tr], y[tr]), (x[va], y[va]), epochs=epochs, batch_size=batch_size,
+            patience=patience, verbose=verbose, seed=seed + fold, **train_kwargs,
+        )  # fmt: skip
+        from fmnist.evaluation import evaluate
+
+        metrics = evaluate(model, x[va], y[va], task=task, batch_size=batch_size)
+        row = {"fold": fold + 1, "n_train": len(tr), "n_val": len(va)}
+        row.update({f"val_{key}": value for key, value in metrics.items()})
+        row.update(best_epoch=res.best_epoch, epochs_run=res.epochs_run, train_time=res.wall_time)
+        rows.append(row)
+        models.append(model)
+        folds.append((tr, va))
+        results.append(res)
+    return CVResult(pd.DataFrame(rows), models, folds, results)
+
+
+def ensemble_predict(
+    models: list[keras.Model], x: np.ndarray, batch_size: int = 1024
+) -> np.ndarray:
+    """Average the predictions (probabilities or regression outputs) of ``models`` on ``x``."""
+    models = list(models)
+    if not models:
+        raise ValueError("ensemble_predict needs at least one model")
+    x = np.asarray(x)
+    preds = []
+    for model in models:
+        check_input_shape(model, x)
+        preds.append(model.predict(x, batch_size=batch_size, verbose=0))
+    shapes = {p.shape for p in preds}
+    if len(shapes) != 1:
+        raise ValueError(f"ensemble members disagree on output shape: {sorted(shapes)}")
+    return np.mean(preds, axis=0)
+
+
+def refit(
+    build_fn: Callable[[], keras.Model] | str,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    task: str = "classification",
+    compile_kwargs: dict[str, Any] | None = None,
+    **train_kwargs: Any,
+) -> TrainResult:
+    """Train a fresh model of the chosen configuration on the full training set.
+
+    Typically ``epochs`` is the median best epoch of a :func:`cross_validate` run (there is
+    no validation data left to stop on). ``train_kwargs`` go to :func:`train`.
+    """
+    check_task(task)
+    model = _make_builder(build_fn)()
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"build_fn must return a keras.Model, got {type(model).__name__}")
+    if not model.compiled:
+        compile_model(model, task=task, **(compile_kwargs or {}))
+    if train_kwargs.get("val_data") is None and train_kwargs.get("patience") is not None:
+        warnings.warn("refit without val_data: early stopping monitors the training loss", stacklevel=2)
+    return train(model, (x, y), epochs=epochs, **train_kwargs)

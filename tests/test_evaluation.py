@@ -1,0 +1,191 @@
+"""Tests of fmnist.evaluation against scikit-learn computed independently."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+from fmnist.evaluation import (
+    COMPARE_COLUMNS,
+    classification_summary,
+    compare,
+    confusion,
+    cv_vs_ensemble,
+    evaluate,
+    most_confused,
+    regression_metrics,
+)
+from fmnist.model import InputShapeError, build_mlp, build_model, build_regression_net, compile_model
+from fmnist.training import train
+
+NAMES = ("a", "b", "c", "d")
+
+
+@pytest.fixture
+def labels():
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 4, 200)
+    # Mostly right, with a systematic confusion 2 -> 3 and random errors.
+    y_pred = np.where(rng.random(200) < 0.7, y_true, rng.integers(0, 4, 200))
+    y_pred[(y_true == 2) & (rng.random(200) < 0.5)] = 3
+    return y_true, y_pred
+
+
+def test_evaluate_classification_matches_sklearn_and_keras():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((50, 784), dtype=np.float32), rng.integers(0, 10, 50)
+    model = compile_model(build_model("mlp_shallow"))
+    got = evaluate(model, x, y)
+    probs = model.predict(x, verbose=0)
+    assert got["accuracy"] == pytest.approx(skm.accuracy_score(y, probs.argmax(1)))
+    assert got["loss"] == pytest.approx(skm.log_loss(y, probs, labels=range(10)), rel=1e-5)
+    keras_logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert got["loss"] == pytest.approx(keras_logs["loss"], rel=1e-5)
+    assert got["accuracy"] == pytest.approx(keras_logs["accuracy"])
+
+
+def test_evaluate_regression_matches_sklearn():
+    x = np.linspace(-1, 1, 30, dtype=np.float32)[:, None]
+    y = x**2
+    model = build_regression_net((4,))  # uncompiled: task is inferred from the single output
+    pred = model.predict(x, verbose=0)
+    got = evaluate(model, x, y)
+    assert got["mse"] == got["loss"] == pytest.approx(skm.mean_squared_error(y, pred), rel=1e-5)
+    assert got["mae"] == pytest.approx(skm.mean_absolute_error(y, pred), rel=1e-5)
+
+
+def test_evaluate_bad_input():
+    model = build_mlp(hidden_units=(4,), n_classes=3)
+    x = np.zeros((4, 784), dtype=np.float32)
+    with pytest.raises(InputShapeError, match="expects"):
+        evaluate(model, x.reshape(4, 28, 28, 1), np.zeros(4))
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        evaluate(model, x, np.array([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match="4 samples but y has 3"):
+        evaluate(model, x, np.zeros(3))
+    with pytest.raises(ValueError, match="unknown task"):
+        evaluate(model, x, np.zeros(4), task="clustering")
+
+
+def test_classification_summary_matches_sklearn(labels):
+    y_true, y_pred = labels
+    table = classification_summary(y_true, y_pred, NAMES)
+    p, r, f, s = skm.precision_recall_fscore_support(y_true, y_pred)
+    np.testing.assert_allclose(table.loc[list(NAMES), "precision"], p)
+    np.testing.assert_allclose(table.loc[list(NAMES), "recall"], r)
+    np.testing.assert_allclose(table.loc[list(NAMES), "f1"], f)
+    np.testing.assert_array_equal(table.loc[list(NAMES), "support"], s)
+    assert table.loc["macro avg", "f1"] == pytest.approx(skm.f1_score(y_true, y_pred, average="macro"))
+    assert table.loc["weighted avg", "recall"] == pytest.approx(skm.recall_score(y_true, y_pred, average="weighted"))
+    # Probabilities are reduced with argmax.
+    probs = np.eye(4)[y_pred] * 0.9 + 0.025
+    pd.testing.assert_frame_equal(classification_summary(y_true, probs, NAMES), table)
+
+
+def test_classification_summary_counts_absent_classes():
+    table = classification_summary([0, 0, 1], [0, 1, 1], class_names=("x", "y", "z"))
+    assert table.loc["z", "support"] == 0 and table.loc["z", "f1"] == 0
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\) for 2 classes"):
+        classification_summary([0, 2], [0, 1], class_names=("x", "y"))
+    with pytest.raises(ValueError, match="2 class names for 3 classes"):
+        classification_summary(np.zeros(2), np.full((2, 3), 1 / 3), class_names=("x", "y"))
+
+
+def test_confusion_matches_sklearn(labels):
+    y_true, y_pred = labels
+    np.testing.assert_array_equal(confusion(y_true, y_pred), skm.confusion_matrix(y_true, y_pred))
+    normed = confusion(y_true, y_pred, normalize=True)
+    np.testing.assert_allclose(normed, skm.confusion_matrix(y_true, y_pred, normalize="true"))
+    np.testing.assert_allclose(normed.sum(axis=1), 1.0)
+    np.testing.assert_allclose(
+        confusion(y_true, y_pred, normalize="pred"), skm.confusion_matrix(y_true, y_pred, normalize="pred")
+    )
+    assert confusion([0, 1], [1, 1], n_classes=5).shape == (5, 5)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\)"):
+        confusion([0, 3], [1, 1], n_classes=2)
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        confusion(y_true, y_pred, normalize="rows")
+
+
+def test_most_confused_orders_off_diagonal_cells():
+    cm = np.array([[50, 3, 0], [1, 40, 9], [7, 0, 30]])
+    top = most_confused(cm, ("x", "y", "z"), k=3)
+    assert list(zip(top["true"], top["predicted"], top["count"])) == [("y", "z", 9), ("z", "x", 7), ("x", "y", 3)]
+    assert top["rate"].iloc[0] == pytest.approx(9 / 50)
+    assert len(most_confused(cm, k=10)) == 4  # only non-zero off-diagonal cells
+    with pytest.raises(ValueError, match="square"):
+        most_confused(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="k must be a positive int"):
+        most_confused(cm, k=0)
+
+
+def test_compare_builds_the_seed_table():
+    rng = np.random.default_rng(0)
+    y = np.arange(32) % 10
+    x_mlp = rng.random((32, 784), dtype=np.float32)
+    mlp = compile_model(build_mlp(hidden_units=(4,)))
+    cnn = compile_model(build_model("cnn_small"))
+    r_mlp = train(mlp, (x_mlp, y), epochs=1, batch_size=16)
+    r_cnn = train(cnn, (x_mlp.reshape(-1, 28, 28, 1), y), epochs=2, batch_size=16)
+    table = compare({"MLP": r_mlp, "CNN": r_cnn, "paper": {"params": 5, "test_accuracy": 0.9}}, x_mlp, y)
+    assert tuple(table.columns) == COMPARE_COLUMNS
+    assert list(table["Architecture"]) == ["MLP", "CNN", "paper"]
+    assert table.loc[1, "Params"] == 63_050 and table.loc[1, "Epochs"] == 2
+    assert table.loc[1, "Test accuracy"] == pytest.approx(evaluate(cnn, x_mlp.reshape(-1, 28, 28, 1), y)["accuracy"])
+    assert table.loc[0, "Test loss"] == pytest.approx(evaluate(mlp, x_mlp, y)["loss"])
+    assert np.isnan(table.loc[2, "Test loss"])
+    ranked = compare([{"name": "x", "test_accuracy": 0.5}, {"name": "y", "test_accuracy": 0.8}], sort_by="Test accuracy")
+    assert list(ranked["Architecture"]) == ["y", "x"]
+    with pytest.raises(ValueError, match="sort_by must be one of"):
+        compare({"a": {}}, sort_by="accuracy")
+
+
+def test_regression_metrics_gap_regions():
+    x_test = np.array([-4.0, -2.5, -1.0, 0.0, 2.5, 4.0])[:, None]
+    y_test = np.zeros(6)
+    preds = np.array([1.0, 2.0, 3.0, 0.0, 4.0, 0.0])
+    got = regression_metrics({"train": [1.0, 1.0], "test": preds}, y_train=[0.0, 2.0], x_test=x_test, y_test=y_test)
+    assert got["mse_train"] == pytest.approx(1.0)
+    assert got["mse_test"] == pytest.approx(skm.mean_squared_error(y_test, preds))
+    assert got["mse_gap_1"] == pytest.approx((4 + 9) / 2) and got["n_gap_1"] == 2  # [-3, -1]
+    assert got["mse_gap_2"] == pytest.approx(16) and got["n_gap_2"] == 1  # [2, 3]
+    assert got["mse_gaps"] == pytest.approx((4 + 9 + 16) / 3)
+    assert got["mse_outside_gaps"] == pytest.approx(1 / 3)
+    custom = regression_metrics(preds, x_test=x_test, y_test=y_test, gaps=[(3.5, 5.0)])
+    assert custom["mse_gap_1"] == 0 and "mse_gap_2" not in custom
+    with pytest.raises(ValueError, match="x_test is needed"):
+        regression_metrics(preds, y_test=y_test)
+
+
+def test_regression_metrics_with_models_and_cv_vs_ensemble():
+    x = np.linspace(-5, 5, 40, dtype=np.float32)[:, None]
+    y = np.sin(x)
+    models = [build_regression_net((4,)) for _ in range(3)]
+    member = [m.predict(x, verbose=0).ravel() for m in models]
+    single = regression_metrics(models[0], x, y, x, y)
+    assert single["mse_train"] == single["mse_test"] == pytest.approx(np.mean((member[0] - y.ravel()) ** 2), rel=1e-5)
+    ensemble = regression_metrics(models, x_test=x, y_test=y)
+    assert ensemble["mse_test"] == pytest.approx(np.mean((np.mean(member, 0) - y.ravel()) ** 2), rel=1e-5)
+    table = cv_vs_ensemble(models, x, y)
+    assert list(table.index) == ["fold 1", "fold 2", "fold 3", "fold mean", "ensemble"]
+    assert table.loc["fold mean", "test_mse"] == pytest.approx(table["test_mse"].iloc[:3].mean())
+    assert table.loc["ensemble", "test_mse"] == pytest.approx(ensemble["mse_test"], rel=1e-5)
+    assert table.loc["ensemble", "test_mse"] <= table.loc["fold mean", "test_mse"] + 1e-9
+    with pytest.raises(TypeError, match="predictor must be"):
+        regression_metrics("model", x, y)
+
+
+def test_predict_classes_is_argmax():
+    import keras
+    import numpy as np
+
+    from fmnist.evaluation import predict_classes
+    from fmnist.model import build_mlp, build_regression_net
+
+    model = build_mlp(input_shape=(4,), hidden_units=(3,), n_classes=3)
+    x = np.random.default_rng(0).random((10, 4)).astype("float32")
+    np.testing.assert_array_equal(predict_classes(model, x), model.predict(x, verbose=0).argmax(1))
+    with pytest.raises(ValueError, match="classifier"):
+        predict_classes(build_regression_net(), np.zeros((3, 1), "float32"))

@@ -1,0 +1,316 @@
+"""Tests of fmnist.model: presets, builders, registry, compile, save/load and bad input."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from fmnist import model as fm
+from fmnist.model import (
+    PRESETS,
+    InputShapeError,
+    UnknownNameError,
+    build_cnn,
+    build_deep_thin_mlp,
+    build_mlp,
+    build_model,
+    build_regression_net,
+    check_input_shape,
+    compile_model,
+    load_model,
+    preset_layout,
+    register_preset,
+    save_model,
+)
+from fmnist.training import set_seed
+
+# Seed tables (independent of the counts documented in PRESETS).
+EXPECTED = {
+    "mlp_shallow": (101_770, "mlp", (None, 10)),
+    "mlp_medium": (118_282, "mlp", (None, 10)),
+    "mlp_deep": (134_794, "mlp", (None, 10)),
+    "cnn_small": (63_050, "cnn", (None, 10)),
+    "cnn_medium": (50_186, "cnn", (None, 10)),
+    "cnn_large": (398_090, "cnn", (None, 10)),
+    "deep_thin_mlp": (6_730, "mlp", (None, 10)),
+    "regression_2layer": (1_153, "regression", (None, 1)),
+    "regression_10_15_10": (356, "regression", (None, 1)),
+}
+INPUT_SHAPES = {"mlp": (None, 784), "cnn": (None, 28, 28, 1), "regression": (None, 1)}
+
+
+@pytest.fixture
+def scratch_presets():
+    """Remove presets a test registers so the registry is unchanged afterwards."""
+    before = set(PRESETS)
+    yield
+    for name in set(PRESETS) - before:
+        del PRESETS[name]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_seed_table_presets_have_exact_params_and_shapes(name):
+    params, layout, out_shape = EXPECTED[name]
+    model = build_model(name)
+    assert model.count_params() == params
+    assert PRESETS[name].params == params
+    assert preset_layout(name) == layout
+    assert model.input_shape == INPUT_SHAPES[layout]
+    assert model.output_shape == out_shape
+    assert model.layers[0].name == "input" and model.layers[-1].name == "output"
+
+
+@pytest.mark.parametrize("name", ["mlp_best", "cnn_best"])
+def test_best_presets_use_batch_norm_and_dropout_under_500k(name):
+    model = build_model(name)
+    assert model.count_params() == PRESETS[name].params < 500_000
+    kinds = {type(layer).__name__ for layer in model.layers}
+    assert {"BatchNormalization", "Dropout"} <= kinds
+    assert model.output_shape == (None, 10)
+
+
+def test_every_preset_has_a_valid_layout_and_output():
+    for name, preset in PRESETS.items():
+        model = build_model(name)
+        assert model.input_shape == INPUT_SHAPES[preset.layout], name
+        activation = model.get_layer("output").activation.__name__
+        assert activation == ("linear" if preset.layout == "regression" else "softmax"), name
+
+
+def test_layer_names_follow_the_contract():
+    names = [layer.name for layer in build_model("cnn_large").layers]
+    assert names == ["input"] + [f"{k}_{i}" for i in range(1, 5) for k in ("conv", "pool")] + ["flatten", "output"]
+    names = [layer.name for layer in build_model("mlp_best").layers]
+    assert names[:5] == ["input", "hidden_1", "bn_hidden_1", "act_hidden_1", "dropout_1"]
+    names = [layer.name for layer in build_model("cnn_best").layers]
+    assert names[:9] == ["input", "conv_1", "bn_1", "act_1", "conv_2", "bn_2", "act_2", "pool_1", "dropout_1"]
+    assert {"flatten", "hidden_1", "bn_hidden_1", "act_hidden_1", "output"} <= set(names)
+
+
+def test_batch_norm_layers_are_linear_without_bias_and_plain_layers_are_activated():
+    bn = build_mlp(hidden_units=(16,), batch_norm=True)
+    assert bn.get_layer("hidden_1").activation.__name__ == "linear"
+    assert not bn.get_layer("hidden_1").use_bias
+    plain = build_mlp(hidden_units=(16,), activation="tanh")
+    assert plain.get_layer("hidden_1").activation.__name__ == "tanh"
+
+
+def test_cnn_block_options_change_the_graph():
+    model = build_cnn(
+        conv_blocks=[
+            {"filters": 8, "kernel_size": 5, "padding": "valid", "pool": None},
+            {"filters": 4, "strides": 2, "pool": 2, "pool_type": "avg", "dropout": 0.1},
+        ],
+        dense_units=(12,),
+        global_pool="avg",
+    )
+    assert model.get_layer("conv_1").output.shape[1:] == (24, 24, 8)
+    assert model.get_layer("conv_2").output.shape[1:] == (12, 12, 4)
+    assert isinstance(model.get_layer("pool_1"), keras.layers.AveragePooling2D)
+    assert model.get_layer("global_pool").output.shape[1:] == (4,)
+    assert model.get_layer("hidden_1").units == 12
+    assert model.get_layer("dropout_1").rate == pytest.approx(0.1)
+
+
+def test_deep_thin_mlp_uses_random_uniform_sigmoid():
+    model = build_deep_thin_mlp()
+    hidden = [layer for layer in model.layers if layer.name.startswith("hidden_")]
+    assert len(hidden) == 6 and all(layer.units == 8 for layer in hidden)
+    assert all(layer.activation.__name__ == "sigmoid" for layer in hidden)
+    assert isinstance(hidden[0].kernel_initializer, keras.initializers.RandomUniform)
+    kernel = hidden[0].kernel.numpy()
+    assert kernel.min() >= -1 and kernel.max() <= 1 and kernel.std() > 0.3
+
+
+def test_regression_net_options():
+    model = build_regression_net(hidden_units=(4, 3), activation="relu", dropout=0.1, batch_norm=True)
+    assert model.input_shape == (None, 1) and model.output_shape == (None, 1)
+    assert {"bn_hidden_1", "act_hidden_2", "dropout_2"} <= {layer.name for layer in model.layers}
+
+
+def test_same_seed_gives_identical_initial_weights():
+    set_seed(3)
+    first = build_model("cnn_small").get_weights()
+    set_seed(3)
+    second = build_model("cnn_small").get_weights()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    third = build_model("cnn_small").get_weights()
+    assert not np.array_equal(first[0], third[0])
+
+
+# --------------------------------------------------------------------------- registry
+def test_register_preset_decorator(scratch_presets):
+    @register_preset("test_tiny_cnn", layout="cnn", description="tiny")
+    def tiny(filters=4, **overrides):
+        return build_cnn(conv_blocks=[{"filters": filters}], name="tiny", **overrides)
+
+    model = build_model("test_tiny_cnn", filters=2, dropout=0.5)
+    assert model.get_layer("conv_1").filters == 2
+    assert preset_layout("test_tiny_cnn") == "cnn"
+    assert PRESETS["test_tiny_cnn"].task == "classification"
+    assert tiny is PRESETS["test_tiny_cnn"].builder  # decorator returns the function
+
+
+def test_register_preset_function_form_and_duplicates(scratch_presets):
+    register_preset("test_tiny_reg", lambda: build_regression_net((3,)), layout="regression")
+    assert build_model("test_tiny_reg").output_shape == (None, 1)
+    assert PRESETS["test_tiny_reg"].task == "regression"
+    with pytest.raises(ValueError, match="already registered"):
+        register_preset("test_tiny_reg", lambda: build_regression_net((5,)), layout="regression")
+    register_preset("test_tiny_reg", lambda: build_regression_net((5,)), layout="regression", overwrite=True)
+    assert build_model("test_tiny_reg").get_layer("hidden_1").units == 5
+    with pytest.raises(ValueError, match="valid layouts: mlp, cnn, regression"):
+        register_preset("test_bad_layout", lambda: None, layout="rnn")
+
+
+def test_build_model_rejects_unknown_overrides():
+    with pytest.raises(TypeError, match="does not accept.*valid overrides"):
+        build_model("mlp_shallow", hiden_units=(3,))
+    assert build_model("mlp_shallow", hidden_units=(3,)).count_params() == 784 * 3 + 3 + 40
+
+
+# --------------------------------------------------------------------------- bad input
+def test_unknown_preset_lists_valid_names():
+    with pytest.raises(UnknownNameError, match="unknown preset 'mlp_huge'.*cnn_large.*mlp_shallow") as err:
+        build_model("mlp_huge")
+    assert isinstance(err.value, KeyError) and isinstance(err.value, ValueError)
+
+
+def test_unknown_activation_and_initializer_list_valid_names():
+    with pytest.raises(ValueError, match="unknown activation 'rleu'; valid activations: .*relu"):
+        build_mlp(activation="rleu")
+    with pytest.raises(ValueError, match="unknown kernel initializer 'he'; valid initializers: .*he_normal"):
+        build_cnn(kernel_initializer="he")
+
+
+@pytest.mark.parametrize("units", [0, -3, (16, 0)])
+def test_non_positive_units_are_rejected(units):
+    with pytest.raises(ValueError, match="must be positive"):
+        build_mlp(hidden_units=units)
+    with pytest.raises(ValueError, match="must be positive"):
+        build_regression_net(hidden_units=units)
+
+
+@pytest.mark.parametrize("rate", [1.0, -0.1, 1.5])
+def test_dropout_outside_unit_interval_is_rejected(rate):
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+        build_mlp(dropout=rate)
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+        build_cnn(conv_blocks=[{"filters": 4, "dropout": rate}])
+
+
+def test_conv_block_errors():
+    with pytest.raises(ValueError, match="conv block 2 is missing 'filters'"):
+        build_cnn(conv_blocks=[{"filters": 4}, {"kernel_size": 3}])
+    with pytest.raises(ValueError, match="unknown keys.*'kernel'.*valid keys"):
+        build_cnn(conv_blocks=[{"filters": 4, "kernel": 3}])
+    with pytest.raises(ValueError, match="padding must be one of"):
+        build_cnn(conv_blocks=[{"filters": 4, "padding": "full"}])
+    with pytest.raises(ValueError, match="non-empty list"):
+        build_cnn(conv_blocks=[])
+    with pytest.raises(ValueError, match="reshape_for"):
+        build_cnn(input_shape=(784,))
+
+
+def test_input_shape_that_does_not_fit_the_model():
+    mlp = build_model("mlp_shallow")
+    with pytest.raises(InputShapeError, match=r"\(2, 28, 28, 1\).*expects \(N, 784\).*reshape_for"):
+        check_input_shape(mlp, np.zeros((2, 28, 28, 1)))
+    with pytest.raises(ValueError, match=r"expects \(N, 28, 28, 1\)"):
+        check_input_shape(build_model("cnn_small"), np.zeros((2, 784)))
+    check_input_shape(mlp, np.zeros((2, 784)))  # fits: no error
+
+
+# --------------------------------------------------------------------------- compile
+def test_compile_classification_defaults():
+    model = compile_model(build_model("mlp_shallow"))
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
+    assert model.loss.get_config()["from_logits"] is False
+    assert model.steps_per_execution == fm.DEFAULT_STEPS_PER_EXECUTION
+    assert model.jit_compile is False
+
+
+def test_compile_sgd_defaults_to_nesterov_momentum():
+    model = compile_model(build_model("mlp_shallow"), optimizer="sgd", learning_rate=0.05)
+    assert model.optimizer.nesterov is True
+    assert model.optimizer.momentum == pytest.approx(0.9)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("name, cls", [("adamw", "AdamW"), ("nadam", "Nadam"), ("rmsprop", "RMSprop")])
+def test_compile_other_optimizers_and_weight_decay(name, cls):
+    model = compile_model(build_model("mlp_shallow"), optimizer=name, weight_decay=1e-4, steps_per_execution=4)
+    assert type(model.optimizer).__name__ == cls
+    assert model.optimizer.weight_decay == pytest.approx(1e-4)
+    assert model.steps_per_execution == 4
+
+
+def test_compile_regression_uses_mse():
+    model = compile_model(build_model("regression_2layer"), task="regression")
+    assert isinstance(model.loss, keras.losses.MeanSquaredError)
+    x = np.linspace(-1, 1, 8, dtype="float32")[:, None]
+    logs = model.evaluate(x, x, verbose=0, return_dict=True)
+    assert {"loss", "mse", "mae"} <= set(logs)
+
+
+def test_compile_errors():
+    model = build_model("mlp_shallow")
+    with pytest.raises(ValueError, match="unknown optimizer 'adagrad'; valid optimizers: adam, adamw"):
+        compile_model(model, optimizer="adagrad")
+    with pytest.raises(ValueError, match="unknown task 'ranking'; valid tasks: classification, regression"):
+        compile_model(model, task="ranking")
+    with pytest.raises(ValueError, match="learning_rate must be a positive"):
+        compile_model(model, learning_rate=0)
+    with pytest.raises(ValueError, match="task='regression'"):
+        compile_model(build_model("regression_2layer"), task="classification")
+
+
+# --------------------------------------------------------------------------- save / load
+def test_save_load_round_trip(tmp_path):
+    model = compile_model(build_model("cnn_small"), optimizer="sgd")
+    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    model.fit(x, np.arange(4), epochs=1, verbose=0)  # built optimizer state is saved too
+    path = save_model(model, tmp_path / "sub" / "cnn.keras")
+    assert os.listdir(tmp_path / "sub") == ["cnn.keras"]  # no temporary file left behind
+    loaded = load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    assert isinstance(loaded.optimizer, keras.optimizers.SGD)
+
+
+def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
+    path = save_model(build_model("regression_2layer"), tmp_path / "m.keras")
+    before = path.read_bytes()
+    model = build_model("regression_10_15_10")
+
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(model, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(model, path)
+    assert path.read_bytes() == before  # the old file is intact
+    assert os.listdir(tmp_path) == ["m.keras"]
+
+
+def test_save_load_errors(tmp_path):
+    with pytest.raises(ValueError, match="'.keras' format"):
+        save_model(build_model("regression_2layer"), tmp_path / "m.h5")
+    with pytest.raises(FileNotFoundError, match="no model file"):
+        load_model(tmp_path / "missing.keras")
+
+
+def test_initializer_instance_is_not_shared_between_layers():
+    # A Keras 3 initializer instance repeats its values; each layer must start differently.
+    import numpy as np
+
+    model = build_deep_thin_mlp()
+    kernels = [model.get_layer(f"hidden_{i}").get_weights()[0] for i in range(2, 7)]
+    for a, b in zip(kernels, kernels[1:]):
+        assert not np.array_equal(a, b)
+    assert all(k.min() >= -1.0 and k.max() <= 1.0 for k in kernels)
