@@ -1,0 +1,76 @@
+"""Hyperparameter tuning: one search space, two engines (Talos, KerasTuner), one results table.
+
+* :mod:`~fmnist.tuning.space` — :class:`SearchSpace` of :class:`Choice`/:class:`Range`/
+  :class:`LogRange`/:class:`Boolean` domains; ``grid_size()`` for the notebooks.
+* :mod:`~fmnist.tuning.spaces` — ready spaces "mlp", "cnn", "regression" (:func:`get_space`)
+  and their builders over :mod:`fmnist.model`.
+* :mod:`~fmnist.tuning.search` — :func:`run_search` (validation, resume, budget).
+* :mod:`~fmnist.tuning.talos_engine` — ``talos.Scan`` with ``fraction_limit`` + our ledger.
+* :mod:`~fmnist.tuning.kerastuner_engine` — RandomSearch / Hyperband / BayesianOptimization.
+* :mod:`~fmnist.tuning.distributed` — KerasTuner chief/worker mode (KERASTUNER_* variables).
+* :mod:`~fmnist.tuning.results` — :func:`best_config`, :func:`budget`, :func:`refit_best`,
+  :func:`load_results`.
+
+Example::
+
+    >>> from fmnist.tuning import get_space, run_search, best_config, refit_best
+    >>> get_space("mlp").grid_size()
+    324
+    >>> out = run_search("mlp", "talos", x, y, x_dev, y_dev, fraction_limit=0.1, max_trials=4,
+    ...                  epochs=2, directory="runs/tuning")
+    >>> out.results[["trial_id", "units_1", "val_accuracy", "epochs", "wall_time"]]
+    >>> final = refit_best("mlp", out.results, x_full, y_full, x_test, y_test, epochs=10)
+    >>> final.test_metrics                                  # {'loss': ..., 'accuracy': ...}
+
+Importing this package imports TensorFlow (through :mod:`fmnist.model`); Talos and
+KerasTuner are imported only when their engine runs.
+"""
+
+from fmnist.tuning.distributed import (
+    DistributedConfigError,
+    DistributedRole,
+    cluster_env,
+    distributed_role,
+    free_port,
+)
+from fmnist.tuning.results import (
+    BASE_COLUMNS,
+    RefitResult,
+    SearchResult,
+    best_config,
+    budget,
+    hyperparameter_columns,
+    load_results,
+    metric_columns,
+    refit_best,
+)
+from fmnist.tuning.search import ENGINES, TUNERS, SearchSettings, run_search
+from fmnist.tuning.space import (
+    Boolean,
+    Choice,
+    LogRange,
+    Param,
+    Range,
+    SearchSpace,
+    SearchSpaceError,
+    param_hash,
+)
+from fmnist.tuning.spaces import CNN_LAYOUTS, SPACES, get_space, space_for_data
+from fmnist.tuning.trials import Objective, ObjectiveError, make_objective
+
+
+def read_executions(run_dir):
+    """Every trial execution logged by every KerasTuner process of a run (see the engine)."""
+    from fmnist.tuning.kerastuner_engine import read_executions as _read
+
+    return _read(run_dir)
+
+
+__all__ = [
+    "BASE_COLUMNS", "CNN_LAYOUTS", "ENGINES", "SPACES", "TUNERS", "Boolean", "Choice",
+    "DistributedConfigError", "DistributedRole", "LogRange", "Objective", "ObjectiveError",
+    "Param", "Range", "RefitResult", "SearchResult", "SearchSettings", "SearchSpace",
+    "SearchSpaceError", "best_config", "budget", "cluster_env", "distributed_role", "free_port",
+    "get_space", "hyperparameter_columns", "load_results", "make_objective", "metric_columns",
+    "param_hash", "read_executions", "refit_best", "run_search", "space_for_data",
+]  # fmt: skip

@@ -1,0 +1,307 @@
+"""Tests of fmnist.tuning: spaces, both engines, resume, best config, refit, bad input.
+
+Everything runs on tiny synthetic data (64-dim inputs, 3 classes; 1-D regression) with tiny
+MLPs and 1-2 epochs, and every tuner directory lives under pytest's tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fmnist.model.errors import UnknownNameError
+from fmnist.tuning import (
+    BASE_COLUMNS,
+    Boolean,
+    Choice,
+    DistributedConfigError,
+    LogRange,
+    ObjectiveError,
+    Range,
+    SearchSpace,
+    SearchSpaceError,
+    best_config,
+    budget,
+    get_space,
+    load_results,
+    param_hash,
+    read_executions,
+    refit_best,
+    run_search,
+)
+from fmnist.tuning.spaces import mlp_model
+
+ENGINES = [("talos", "random"), ("kerastuner", "random"), ("kerastuner", "hyperband"), ("kerastuner", "bayesian")]
+
+
+def _classification(n, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    x = rng.normal(size=(n, 64)).astype("float32")
+    x[np.arange(n), y] += 3.0  # learnable signal: feature y is high for class y
+    return x, y.astype("int64")
+
+
+@pytest.fixture(scope="module")
+def data():
+    x, y = _classification(256, 1)
+    x_val, y_val = _classification(96, 2)
+    return x, y, x_val, y_val
+
+
+@pytest.fixture(scope="module")
+def space():
+    """The ready MLP space on 64 inputs with tiny hidden layers (grid 3*2*3*2*2*2 = 144)."""
+    return get_space("mlp", input_shape=(64,), n_classes=3).with_params(units_1=[4, 8], units_2=[4, 8])
+
+
+@pytest.fixture(scope="module")
+def regression_data():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-2, 2, size=(64, 1)).astype("float32")
+    return x, (np.sin(x) + 0.1 * rng.normal(size=x.shape)).astype("float32")
+
+
+def _search(space, engine, tuner, data, tmp_path, **kw):
+    x, y, x_val, y_val = data
+    kw = {"max_trials": 3, "epochs": 1, "directory": tmp_path, "project_name": f"{engine}_{tuner}", **kw}
+    return run_search(space, engine, x, y, x_val, y_val, tuner=tuner, **kw)
+
+
+# ------------------------------------------------------------------------------- spaces
+def test_ready_spaces_grid_sizes_and_builds():
+    mlp = get_space("mlp")
+    assert mlp.grid_size() == 3 * 2 * 3 * 3 * 3 * 2 == 324
+    assert mlp.grid()["batch_size"] == [16, 32, 64]
+    assert mlp.fixed["kernel_initializer"] == "he_normal" and mlp.fixed["activation"] == "relu"
+    cnn = get_space("cnn")
+    assert cnn.grid_size() == 6 * 3 * 3 * 2 * 2 * 3 * 2 * 2
+    assert {"architecture", "conv_blocks", "filters", "kernel_size", "strides"} <= set(cnn.names)
+    reg = get_space("regression")
+    assert reg.objective == "cv_mse" and reg.task == "regression"
+    assert reg.grid()["learning_rate"] == [1e-4, 1e-3, 1e-2]
+    assert 0.0 in reg.grid()["l2"] and reg.grid()["dropout"][-1] == 0.25
+    assert set(reg.grid()["activation"]) == {"relu", "tanh", "leaky_relu"}
+    model = reg.build(reg.defaults())
+    assert model.output_shape == (None, 1) and model.compiled
+    small_cnn = cnn.build(dict(cnn.defaults(), architecture="all_conv", conv_blocks=3, strides=2))
+    assert small_cnn.output_shape == (None, 10)
+
+
+def test_domains():
+    assert Choice(16, 32).grid() == Choice([16, 32]).grid() == [16, 32]
+    assert Choice(0, 1e-3).values == (0.0, 1e-3)  # ints mixed with floats become floats
+    assert Range(0.0, 0.25, 0.05).grid() == [0.0, 0.05, 0.1, 0.15, 0.2, 0.25]
+    assert Range(1, 5, 2).grid() == [1, 3, 5]
+    assert Range(0.0, 0.25, 0.05).contains(0.15000000000000002)
+    assert not Range(0.0, 0.25, 0.05).contains(0.12)
+    assert LogRange(1e-4, 1e-2, n=5).grid() == [1e-4, 0.000316, 0.001, 0.00316, 0.01]
+    assert LogRange(1e-4, 1e-2).contains(5e-3) and not LogRange(1e-4, 1e-2).contains(0.1)
+    assert Boolean().grid() == [False, True]
+    assert param_hash({"a": 1, "b": 0.1}) == param_hash({"b": np.float64(0.1), "a": np.int64(1)})
+    for bad in (lambda: Choice(), lambda: Choice(1, "a"), lambda: Choice(1, 1), lambda: Range(1, 1, 1),
+                lambda: Range(0, 1, 0), lambda: LogRange(0, 1), lambda: LogRange(1e-3, 1e-2, n=1)):  # fmt: skip
+        with pytest.raises(SearchSpaceError):
+            bad()
+
+
+# ------------------------------------------------------------------------------ engines
+@pytest.fixture(scope="module")
+def searches(space, data, tmp_path_factory):
+    """One 3-trial search per engine/tuner, run on first use and shared by the tests."""
+    cache = {}
+
+    def run(engine, tuner):
+        if (engine, tuner) not in cache:
+            # Hyperband with max_epochs=3 (factor 3) starts with 3 one-epoch trials.
+            cache[engine, tuner] = _search(
+                space, engine, tuner, data, tmp_path_factory.mktemp("searches"),
+                epochs=3 if tuner == "hyperband" else 1,
+            )  # fmt: skip
+        return cache[engine, tuner]
+
+    return run
+
+
+@pytest.mark.parametrize("engine,tuner", ENGINES)
+def test_engine_returns_documented_table(engine, tuner, space, searches, capsys):
+    out = searches(engine, tuner)
+    df = out.results
+    assert 2 <= len(df) <= 3 and out.trials_run == len(df)
+    assert set(BASE_COLUMNS) <= set(df.columns)
+    expected = ["trial_id", "engine", "tuner", *space.names, "val_accuracy"]
+    assert list(df.columns[: len(expected)]) == expected
+    assert "val_loss" in df.columns
+    assert (df["engine"] == engine).all() and (df["tuner"] == tuner).all()
+    assert df["trial_id"].is_unique and df["param_hash"].is_unique
+    assert (df["epochs"] >= 1).all() and (df["wall_time"] > 0).all()
+    assert df["val_accuracy"].between(0, 1).all()
+    for row in df.to_dict("records"):  # only values of the declared space were sampled
+        config = space.check_config({n: row[n] for n in space.names})
+        assert param_hash(config) == row["param_hash"]
+    saved = load_results(out.run_dir)
+    pd.testing.assert_frame_equal(saved, df, check_dtype=False)
+    spec = json.loads((out.run_dir / "search.json").read_text())
+    assert spec["grid_size"] == space.grid_size() == 144 and spec["sessions"][-1]["status"] == "complete"
+    assert out.best == best_config(df) and out.total_epochs == df["epochs"].sum()
+    assert budget(df).loc[0, "trials"] == len(df)
+    assert capsys.readouterr().out == ""  # quiet mode: no progress bars, no trial tables
+
+
+@pytest.mark.parametrize("engine", ["talos", "kerastuner"])
+def test_regression_cv_objective(engine, regression_data, tmp_path):
+    x, y = regression_data
+    reg = get_space("regression").with_params(units=[4, 8], n_layers=[1], l2=[0.0, 1e-3])
+    out = run_search(
+        reg, engine, x, y, max_trials=2, epochs=2, cv_folds=2, batch_size=32,
+        directory=tmp_path, project_name=engine,
+    )  # fmt: skip
+    df = out.results
+    assert out.objective == "cv_mse" and out.mode == "min" and len(df) == 2
+    assert {"cv_mse", "cv_mse_std", "cv_mae"} <= set(df.columns)
+    assert (df["epochs"] == 2 * 2).all()  # 2 folds x 2 epochs
+    for row in df.to_dict("records"):
+        reg.check_config({n: row[n] for n in reg.names})
+        assert 1e-4 <= row["learning_rate"] <= 1e-2
+
+
+# ------------------------------------------------------------------------------- resume
+class _Stop(Exception):
+    """Simulated interruption (Ctrl-C, a killed job) after a trial was recorded."""
+
+
+@pytest.mark.parametrize("engine", ["talos", "kerastuner"])
+def test_resume_after_interruption_repeats_no_trial(engine, space, data, tmp_path):
+    seen: list[str] = []
+
+    def stop_after_two(row):
+        seen.append(row["param_hash"])
+        if len(seen) == 2:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        _search(space, engine, "random", data, tmp_path, max_trials=4, on_trial_end=stop_after_two)
+    run_dir = tmp_path / f"{engine}_random"
+    assert len(load_results(run_dir)) == 2
+
+    second: list[str] = []
+    record = lambda row: second.append(row["param_hash"])  # noqa: E731
+    out = _search(space, engine, "random", data, tmp_path, max_trials=4, on_trial_end=record)
+    assert out.trials_run == 2 and len(second) == 2
+    assert not set(second) & set(seen)
+    df = out.results
+    assert len(df) == 4 and df["param_hash"].is_unique and df["trial_id"].is_unique
+    assert set(df["param_hash"]) == set(seen) | set(second)
+    spec = json.loads((run_dir / "search.json").read_text())
+    assert [s["status"] for s in spec["sessions"]] == ["failed: _Stop", "complete"]
+    if engine == "kerastuner":
+        runs = read_executions(run_dir)
+        assert len(runs) == 4 and runs["trial_id"].is_unique
+
+    again = _search(space, engine, "random", data, tmp_path, max_trials=4)  # nothing left to do
+    assert again.trials_run == 0 and len(again.results) == 4
+
+
+def test_resume_refuses_changed_settings(space, data, tmp_path):
+    _search(space, "kerastuner", "random", data, tmp_path, max_trials=1)
+    with pytest.raises(ValueError, match="different epochs"):
+        _search(space, "kerastuner", "random", data, tmp_path, max_trials=1, epochs=2)
+    out = _search(space, "kerastuner", "random", data, tmp_path, max_trials=1, epochs=2, overwrite=True)
+    assert len(out.results) == 1 and out.results.loc[0, "epochs"] == 2
+
+
+# ------------------------------------------------------------------------- best config
+def test_best_config_picks_best_row():
+    df = pd.DataFrame({
+        "trial_id": ["0", "1", "2"], "engine": "talos", "tuner": "random", "units": [8, 16, 32],
+        "learning_rate": [0.1, 0.01, 0.001], "val_accuracy": [0.7, 0.9, 0.8],
+        "val_loss": [0.5, 0.4, 0.3], "epochs": 1, "wall_time": 1.0, "param_hash": ["a", "b", "c"],
+    })  # fmt: skip
+    assert best_config(df) == {"units": 16, "learning_rate": 0.01}
+    assert best_config(df, "val_loss") == {"units": 32, "learning_rate": 0.001}
+    assert best_config(df, "val_accuracy", mode="min")["units"] == 8
+    with pytest.raises(KeyError, match="val_f1"):
+        best_config(df, "val_f1")
+    with pytest.raises(ValueError, match="empty"):
+        best_config(df.iloc[:0])
+
+
+def test_refit_best_on_full_training_set(space, data, searches):
+    out = searches("kerastuner", "random")
+    x, y, x_test, y_test = data
+    final = refit_best(space, out.results, x, y, x_test, y_test, epochs=1)
+    assert final.config == out.best
+    assert set(final.test_metrics) == {"loss", "accuracy"}
+    assert final.train.epochs_run == 1 and final.model.count_params() > 0
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_unknown_engine_or_tuner(space, data, tmp_path):
+    with pytest.raises(UnknownNameError, match="valid engines: talos, kerastuner"):
+        _search(space, "optuna", None, data, tmp_path)
+    with pytest.raises(UnknownNameError, match="valid tuners: random, hyperband, bayesian"):
+        _search(space, "kerastuner", "grid", data, tmp_path)
+    with pytest.raises(UnknownNameError, match="talos"):
+        _search(space, "talos", "hyperband", data, tmp_path)
+    with pytest.raises(UnknownNameError, match="valid spaces"):
+        _search("resnet", "talos", None, data, tmp_path)
+
+
+def test_empty_search_space():
+    with pytest.raises(SearchSpaceError, match="empty"):
+        SearchSpace("nothing", {}, builder=mlp_model)
+    with pytest.raises(SearchSpaceError, match="empty"):
+        get_space("regression").with_params(**{n: None for n in get_space("regression").names})
+
+
+def test_hyperparameter_the_builder_does_not_accept():
+    with pytest.raises(SearchSpaceError, match=r"\['momentum'\] are not accepted by the builder mlp_model"):
+        get_space("mlp").with_params(momentum=[0.9, 0.99])
+    with pytest.raises(SearchSpaceError, match="not accepted"):
+        SearchSpace("custom", {"units_1": [8], "kernel_size": [3]}, builder=mlp_model)
+
+
+@pytest.mark.parametrize("fraction", [0, 0.0, -0.1, 1.5, True, "0.5"])
+def test_fraction_limit_outside_unit_interval(fraction, space, data, tmp_path):
+    with pytest.raises(ValueError, match=r"fraction_limit must be a fraction of the grid in \(0, 1\]"):
+        _search(space, "talos", None, data, tmp_path, fraction_limit=fraction)
+
+
+def test_fraction_limit_too_small_or_wrong_engine(space, data, tmp_path):
+    with pytest.raises(ValueError, match="samples no trial"):
+        _search(space, "talos", None, data, tmp_path, fraction_limit=0.001)
+    with pytest.raises(ValueError, match="engine='talos' only"):
+        _search(space, "kerastuner", "random", data, tmp_path, fraction_limit=0.5)
+
+
+@pytest.mark.parametrize("max_trials", [0, -3, 2.5, True])
+def test_max_trials_below_one(max_trials, space, data, tmp_path):
+    with pytest.raises(ValueError, match="max_trials must be an int >= 1"):
+        _search(space, "kerastuner", "random", data, tmp_path, max_trials=max_trials)
+
+
+def test_objective_the_model_does_not_log(space, data, tmp_path):
+    with pytest.raises(ObjectiveError, match="'val_auc' is not logged by the models of space 'mlp'") as err:
+        _search(space, "kerastuner", "random", data, tmp_path, objective="val_auc")
+    assert "val_accuracy" in str(err.value) and "val_loss" in str(err.value)  # the valid ones
+    with pytest.raises(ObjectiveError, match="val_<metric>"):
+        _search(space, "talos", None, data, tmp_path, objective="accuracy")
+    assert not (tmp_path / "kerastuner_random").exists()  # rejected before any trial
+
+
+def test_other_bad_input(space, data, tmp_path, monkeypatch):
+    x, y, x_val, y_val = data
+    with pytest.raises(ValueError, match="pass x_val and y_val"):
+        run_search(space, "talos", x, y, max_trials=1, directory=tmp_path)
+    with pytest.raises(ValueError, match="needs max_trials"):
+        run_search(space, "kerastuner", x, y, x_val, y_val, directory=tmp_path)
+    with pytest.raises(DistributedConfigError, match="KERASTUNER_TUNER_ID"):
+        _search(space, "kerastuner", "random", data, tmp_path, distributed=True)
+    with pytest.raises(ValueError, match="engine='kerastuner'"):
+        _search(space, "talos", None, data, tmp_path, distributed=True)
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    with pytest.raises(DistributedConfigError, match="missing: KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_PORT"):
+        _search(space, "kerastuner", "random", data, tmp_path)
