@@ -87,7 +87,7 @@ def _cmd_train(args) -> int:
     preset = get_preset(args.preset)
     set_seed(args.seed)
     default_epochs = {"cnn": profile.cnn_epochs, "regression": profile.regression_epochs}
-    epochs = args.epochs or default_epochs.get(preset.layout, profile.epochs)
+    epochs = _default(args.epochs, default_epochs.get(preset.layout, profile.epochs))
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = Path(args.run_dir or RUNS_DIR / f"{args.preset}-{stamp}")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +99,8 @@ def _cmd_train(args) -> int:
     print(f"training {args.preset} ({model.count_params():,} params) on {len(train_xy[1]):,} "
           f"samples for up to {epochs} epochs [profile {profile.name}] -> {run_dir}")  # fmt: skip
     result = train(
-        model, train_xy, dev_xy, epochs=epochs, batch_size=args.batch_size or profile.batch_size,
+        model, train_xy, dev_xy, epochs=epochs,
+        batch_size=_default(args.batch_size, profile.batch_size),
         patience=args.patience, checkpoint_path=run_dir / "best.keras",
         csv_path=run_dir / "history.csv", seed=args.seed,
         verbose=1 if sys.stdout.isatty() else 2,
@@ -141,6 +142,46 @@ def _cmd_evaluate(args) -> int:
     if task != "regression" and args.per_class:
         pred = model.predict(x, verbose=0).argmax(axis=1)
         print(classification_summary(y, pred, splits.class_names).round(3).to_string())
+    return 0
+
+
+def _default(value, fallback):
+    """The option's value unless it was not given (0 is a value, and gets validated)."""
+    return fallback if value is None else value
+
+
+def _cmd_tune(args) -> int:
+    import pandas as pd
+
+    from fmnist.config import get_profile
+    from fmnist.data import load_regression, load_splits, subset
+    from fmnist.tuning import get_space, run_search
+
+    profile = get_profile(args.profile)
+    space = get_space(args.space)
+    if space.layout == "regression":
+        (x, y), _ = load_regression()
+        x_val = y_val = None
+    else:
+        splits = load_splits("fashion_mnist", layout=space.layout, seed=args.seed)
+        n = _default(args.subset, profile.tuning_subset)
+        x, y = subset(splits.x_train, splits.y_train, min(n, len(splits.y_train)), seed=args.seed)
+        x_val, y_val = splits.x_dev, splits.y_dev
+    result = run_search(
+        space, args.engine, x, y, x_val, y_val,
+        max_trials=_default(args.max_trials, profile.tuning_trials),
+        epochs=_default(args.epochs, profile.tuning_epochs), directory=args.directory,
+        project_name=args.project_name, tuner=args.tuner, fraction_limit=args.fraction_limit,
+        cv_folds=_default(args.cv_folds, profile.cv_folds), seed=args.seed,
+        distributed=args.distributed, overwrite=args.overwrite,
+        quiet=not sys.stdout.isatty(),
+    )  # fmt: skip
+    with pd.option_context("display.width", 160, "display.max_columns", 30):
+        print(result.results.drop(columns=["param_hash"], errors="ignore").to_string(index=False))
+    print(f"role: {result.role}; run directory: {result.run_dir}")
+    print(f"budget: {result.budget()}")
+    if result.best is not None:
+        print(f"best ({result.objective}, {result.mode}): {result.best}")
     return 0
 
 
@@ -191,6 +232,26 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="test", choices=("test", "dev"))
     evaluate.add_argument("--per-class", action="store_true", help="precision/recall/F1 table")
     evaluate.set_defaults(func=_cmd_evaluate)
+
+    tune = sub.add_parser("tune", help="hyperparameter search with Talos or KerasTuner")
+    tune.add_argument("--space", default="mlp", choices=("mlp", "cnn", "regression"))
+    tune.add_argument("--engine", default="kerastuner", choices=("kerastuner", "talos"))
+    tune.add_argument("--tuner", default=None, choices=("random", "hyperband", "bayesian"),
+                      help="KerasTuner algorithm (default random)")
+    tune.add_argument("--max-trials", type=int, default=None, help="default: from the profile")
+    tune.add_argument("--epochs", type=int, default=None, help="epochs per trial")
+    tune.add_argument("--subset", type=int, default=None, help="training images per trial")
+    tune.add_argument("--fraction-limit", type=float, default=None, help="Talos grid fraction")
+    tune.add_argument("--cv-folds", type=int, default=None, help="folds of cv_* objectives")
+    tune.add_argument("--directory", default=None, help="default: runs/tuning")
+    tune.add_argument("--project-name", default=None)
+    tune.add_argument("--profile", choices=sorted(PROFILES), default=None)
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--overwrite", action="store_true", help="restart instead of resuming")
+    tune.add_argument("--distributed", action="store_true",
+                      help="KerasTuner chief/worker mode from KERASTUNER_TUNER_ID, "
+                           "KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT")
+    tune.set_defaults(func=_cmd_tune)
 
     report = sub.add_parser("report", help="execute the notebooks and export HTML reports")
     report.add_argument("--profile", choices=sorted(PROFILES), default=None)

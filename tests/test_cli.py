@@ -54,3 +54,20 @@ def test_train_then_evaluate(capsys, tmp_path):
     assert main(["evaluate", str(run / "model.keras")]) == 0
     out = capsys.readouterr().out
     assert f"test accuracy: {result['test_accuracy']:.4f}" in out
+
+
+@pytest.mark.realdata
+def test_tune_talos_quick(capsys, tmp_path):
+    code = main(["tune", "--space", "mlp", "--engine", "talos", "--max-trials", "2", "--epochs", "1",
+                 "--subset", "500", "--directory", str(tmp_path), "--project-name", "t"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "val_accuracy" in out and "best (val_accuracy, max)" in out
+    assert (tmp_path / "t" / "results.csv").is_file()
+
+
+def test_tune_rejects_bad_trials(capsys, tmp_path):
+    code = main(["tune", "--space", "regression", "--engine", "talos", "--max-trials", "0",
+                 "--directory", str(tmp_path)])
+    assert code == EXIT_ERROR
+    assert "max_trials" in capsys.readouterr().err
