@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 EXIT_ERROR = 2
@@ -80,7 +79,7 @@ def _cmd_train(args) -> int:
     from fmnist.config import RUNS_DIR, get_profile
     from fmnist.evaluation import evaluate
     from fmnist.model import build_model, compile_model, get_preset, save_model
-    from fmnist.report import atomic_write_text
+    from fmnist.atomic import atomic_write_text
     from fmnist.training import set_seed, train
 
     profile = get_profile(args.profile)

@@ -51,6 +51,7 @@ class Profile:
     regression_epochs: int
     regression_trials: int
     gradient_epochs: int  # deep-thin MLP demo
+    maximize_steps: int  # gradient-ascent steps of activation maximization
 
 
 PROFILES: dict[str, Profile] = {
@@ -70,6 +71,7 @@ PROFILES: dict[str, Profile] = {
         regression_epochs=200,
         regression_trials=2,
         gradient_epochs=2,
+        maximize_steps=30,
     ),
     "full": Profile(
         name="full",
@@ -87,6 +89,7 @@ PROFILES: dict[str, Profile] = {
         regression_epochs=2_000,
         regression_trials=12,
         gradient_epochs=10,
+        maximize_steps=200,
     ),
 }
 

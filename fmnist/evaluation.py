@@ -316,6 +316,32 @@ def regression_metrics(
     return out
 
 
+def regression_table(
+    predictors: Mapping[str, Any],
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    noise_floor: float | None = None,
+) -> pd.DataFrame:
+    """:func:`regression_metrics` of several predictors side by side (one row each).
+
+    ``predictors`` maps a label to anything :func:`regression_metrics` accepts (a model, a list
+    of models for an ensemble, ...). A ``test / noise floor`` column divides the test MSE by
+    ``noise_floor`` (default ``fmnist.data.noise_floor()``): 1.0 is the best achievable.
+    """
+    if not predictors:
+        raise ValueError("regression_table needs at least one predictor")
+    if noise_floor is None:
+        from fmnist.data import noise_floor as _floor
+
+        noise_floor = _floor()
+    rows = {name: regression_metrics(p, x_train, y_train, x_test, y_test) for name, p in predictors.items()}
+    table = pd.DataFrame(rows).T
+    table["test / noise floor"] = table["mse_test"] / noise_floor
+    return table
+
+
 def cv_vs_ensemble(models: Sequence[keras.Model] | Any, x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
     """Test MSE of each fold model, their mean, and of the averaged ensemble (seed 000).
 

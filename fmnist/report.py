@@ -22,12 +22,12 @@ import json
 import os
 import platform
 import re
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from fmnist.atomic import atomic_write_text
 from fmnist.config import NOTEBOOKS_DIR, PROFILE_ENV, REPORTS_DIR, get_profile
 
 RESULTS_ENV = "FMNIST_RESULTS_DIR"
@@ -43,21 +43,6 @@ class ReportError(RuntimeError):
 
 def results_dir() -> Path:
     return Path(os.environ.get(RESULTS_ENV, REPORTS_DIR / "results"))
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace`` (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _slug(text: str) -> str:

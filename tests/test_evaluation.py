@@ -178,7 +178,6 @@ def test_regression_metrics_with_models_and_cv_vs_ensemble():
 
 
 def test_predict_classes_is_argmax():
-    import keras
     import numpy as np
 
     from fmnist.evaluation import predict_classes
@@ -189,3 +188,21 @@ def test_predict_classes_is_argmax():
     np.testing.assert_array_equal(predict_classes(model, x), model.predict(x, verbose=0).argmax(1))
     with pytest.raises(ValueError, match="classifier"):
         predict_classes(build_regression_net(), np.zeros((3, 1), "float32"))
+
+
+def test_regression_table_rows_and_noise_ratio():
+    import numpy as np
+
+    from fmnist.evaluation import regression_metrics, regression_table
+
+    x = np.linspace(-5, 5, 40).reshape(-1, 1)
+    y = np.sin(x)
+    perfect = lambda a: np.sin(a)  # noqa: E731
+    zero = lambda a: np.zeros_like(a)  # noqa: E731
+    table = regression_table({"perfect": perfect, "zero": zero}, x, y, x, y, noise_floor=0.5)
+    assert list(table.index) == ["perfect", "zero"]
+    assert table.loc["perfect", "mse_test"] == pytest.approx(0.0)
+    expected = regression_metrics(zero, x, y, x, y)["mse_test"]
+    assert table.loc["zero", "test / noise floor"] == pytest.approx(expected / 0.5)
+    with pytest.raises(ValueError, match="at least one"):
+        regression_table({}, x, y, x, y)

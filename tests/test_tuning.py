@@ -305,3 +305,22 @@ def test_other_bad_input(space, data, tmp_path, monkeypatch):
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
     with pytest.raises(DistributedConfigError, match="missing: KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_PORT"):
         _search(space, "kerastuner", "random", data, tmp_path)
+
+
+def test_compare_searches_reports_cost_and_best(tmp_path):
+    import pandas as pd
+
+    from fmnist.tuning import SearchResult, compare_searches
+
+    def fake(tuner, scores, epochs):
+        results = pd.DataFrame({"trial_id": range(len(scores)), "val_accuracy": scores,
+                                "epochs": epochs, "wall_time": [1.0] * len(scores)})
+        return SearchResult(results, None, "val_accuracy", "max", tmp_path, "kerastuner",
+                            tuner, 10, len(scores), 1.0)
+
+    table = compare_searches({"hb": fake("hyperband", [0.5, 0.8], [2, 6]),
+                              "rs": fake("random", [0.7], [10])})
+    assert table.loc["hb", "best val_accuracy"] == 0.8 and table.loc["hb", "epochs"] == 8
+    assert table.loc["rs", "trials"] == 1
+    with pytest.raises(ValueError, match="at least one"):
+        compare_searches({})

@@ -78,19 +78,15 @@ def generate_regression(seed: int = REGRESSION_SEED) -> tuple[pd.DataFrame, pd.D
 
 def write_regression_csv(directory: str | Path = REGRESSION_DIR, seed: int = REGRESSION_SEED):
     """Write ``train.csv`` and ``test.csv`` (atomically: temp file + rename)."""
-    import os
-    import tempfile
+    from fmnist.atomic import atomic_write_text
 
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, table in zip(("train", "test"), generate_regression(seed)):
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".csv.part")
-        with os.fdopen(fd, "w", newline="") as handle:
-            table.to_csv(handle, index=False, float_format=f"%.{DECIMALS}f", lineterminator="\n")
-        os.replace(tmp, directory / f"{name}.csv")
-        paths.append(directory / f"{name}.csv")
-    return paths
+    return [
+        atomic_write_text(
+            Path(directory) / f"{name}.csv",
+            table.to_csv(index=False, float_format=f"%.{DECIMALS}f", lineterminator="\n"),
+        )
+        for name, table in zip(("train", "test"), generate_regression(seed))
+    ]
 
 
 def load_regression(directory: str | Path = REGRESSION_DIR):

@@ -38,6 +38,7 @@ from fmnist.tuning.results import (
     RefitResult,
     SearchResult,
     best_config,
+    compare_searches,
     budget,
     hyperparameter_columns,
     load_results,
@@ -67,7 +68,7 @@ def read_executions(run_dir):
 
 
 __all__ = [
-    "BASE_COLUMNS", "CNN_LAYOUTS", "ENGINES", "SPACES", "TUNERS", "Boolean", "Choice",
+    "BASE_COLUMNS", "CNN_LAYOUTS", "compare_searches", "ENGINES", "SPACES", "TUNERS", "Boolean", "Choice",
     "DistributedConfigError", "DistributedRole", "LogRange", "Objective", "ObjectiveError",
     "Param", "Range", "RefitResult", "SearchResult", "SearchSettings", "SearchSpace",
     "SearchSpaceError", "best_config", "budget", "cluster_env", "distributed_role", "free_port",

@@ -25,13 +25,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from fmnist.atomic import atomic_write_text
 
 __all__ = [
     "BASE_COLUMNS", "RESULTS_FILE", "SPEC_FILE", "RefitResult", "SearchResult", "atomic_write_csv",
@@ -47,33 +48,17 @@ _METRIC_PREFIXES = ("val_", "cv_")
 
 
 # ------------------------------------------------------------------------------ files
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Unique temp name in the same directory (os.replace is only atomic within a filesystem);
-    # plain open() keeps the umask's permissions, unlike mkstemp's 0600, for shared run dirs.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)  # readers see the old or the new file, never half of one
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write ``frame`` to ``path`` as CSV via a temporary file and ``os.replace``."""
     path = Path(path)
-    _atomic_write_text(path, frame.to_csv(index=False))
+    atomic_write_text(path, frame.to_csv(index=False))
     return path
 
 
 def atomic_write_json(data: Mapping[str, Any], path: str | os.PathLike) -> Path:
     """Write ``data`` as indented JSON via a temporary file and ``os.replace``."""
     path = Path(path)
-    _atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
     return path
 
 
@@ -198,6 +183,25 @@ def budget(results: pd.DataFrame) -> pd.DataFrame:
     grouped = results.groupby(["engine", "tuner"], sort=False)
     out = grouped.agg(trials=("trial_id", "count"), epochs=("epochs", "sum"), wall_time=("wall_time", "sum"))
     return out.reset_index()
+
+
+def compare_searches(searches: Mapping[str, "SearchResult"]) -> pd.DataFrame:
+    """One row per search: its cost (trials, epochs, trial time) and the best objective value.
+
+    This is how engines and tuners are compared on the same space: the accuracy reached
+    against the epochs spent.
+    """
+    if not searches:
+        raise ValueError("compare_searches needs at least one search")
+    rows = []
+    for name, search in searches.items():
+        values = pd.to_numeric(search.results.get(search.objective), errors="coerce")
+        best = (values.max() if search.mode == "max" else values.min()) if len(search.results) else float("nan")
+        rows.append({"search": name, "engine": search.engine, "tuner": search.tuner,
+                     "trials": len(search.results), "epochs": search.total_epochs,
+                     "trial_time": round(search.total_wall_time, 1),
+                     f"best {search.objective}": best})  # fmt: skip
+    return pd.DataFrame(rows).set_index("search")
 
 
 # ----------------------------------------------------------------------------- outcomes
