@@ -39,6 +39,7 @@ class Profile:
     name: str
     train_subset: int | None  # training images used by the MLP experiments
     cnn_subset: int | None  # training images used by the CNN experiments
+    dev_subset: int | None  # dev images scored after every epoch (the test set is always whole)
     epochs: int  # MLP epochs
     cnn_epochs: int
     best_epochs: int  # budget of the accuracy-oriented presets (issue F)
@@ -59,6 +60,7 @@ PROFILES: dict[str, Profile] = {
         name="quick",
         train_subset=6_000,
         cnn_subset=2_000,
+        dev_subset=2_000,
         epochs=2,
         cnn_epochs=2,
         best_epochs=2,
@@ -66,9 +68,9 @@ PROFILES: dict[str, Profile] = {
         patience=None,
         tuning_trials=3,
         tuning_epochs=2,
-        tuning_subset=2_048,
+        tuning_subset=1_024,
         cv_folds=3,
-        regression_epochs=200,
+        regression_epochs=100,
         regression_trials=2,
         gradient_epochs=2,
         maximize_steps=30,
@@ -77,6 +79,7 @@ PROFILES: dict[str, Profile] = {
         name="full",
         train_subset=None,
         cnn_subset=None,
+        dev_subset=None,
         epochs=30,
         cnn_epochs=20,
         best_epochs=40,

@@ -317,3 +317,5 @@ def test_splits_train_subset():
     assert splits.train_subset(10_000)[0] is x
     xs, ys = splits.train_subset(100, seed=0)
     assert len(xs) == 100 and set(np.bincount(ys)) == {10}
+    assert splits.dev_subset(None)[0] is splits.x_dev
+    assert len(splits.dev_subset(5, seed=0)[0]) == 5

@@ -162,6 +162,13 @@ class Splits:
             return self.x_train, self.y_train
         return subset(self.x_train, self.y_train, n, seed=seed)
 
+    def dev_subset(self, n: int | None, seed: int = 0):
+        """``(x, y)`` of the dev split, stratified down to ``n`` images when ``n`` is smaller
+        (the quick profile validates on fewer images), else the whole split."""
+        if n is None or n >= len(self.y_dev):
+            return self.x_dev, self.y_dev
+        return subset(self.x_dev, self.y_dev, n, seed=seed)
+
     def report(self) -> pd.DataFrame:
         """Class counts per split (see :func:`split_report`)."""
         return split_report(
