@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= quick
 export TF_CPP_MIN_LOG_LEVEL ?= 3
+export TF_ENABLE_ONEDNN_OPTS ?= 1
 
 .PHONY: demo test unit nbval install data report benchmark clean
 
@@ -44,7 +45,7 @@ report: data
 	$(BIN)/fmnist report --profile $(PROFILE)
 
 benchmark: data
-	$(BIN)/fmnist benchmark
+	$(BIN)/fmnist benchmark --presets cnn_medium mlp_medium cnn_small --out benchmarks/results/benchmark.json
 
 clean:
 	rm -rf $(VENV) runs reports/*.html reports/results .pytest_cache

@@ -258,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--write-notebooks", action="store_true",
                         help="save the executed notebooks back (refresh committed outputs)")
     report.set_defaults(func=_cmd_report)
+
+    from fmnist.benchmark import add_benchmark_parser
+
+    add_benchmark_parser(sub)
     return parser
 
 

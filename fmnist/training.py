@@ -186,6 +186,12 @@ def _unpack(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{name}: x has {len(x)} samples but y has {len(y)}")
     if len(x) == 0:
         raise ValueError(f"{name} is empty")
+    for label, array in (("x", x), ("y", y)):
+        # Check before training: oneDNN's ReLU maps NaN to 0, so a NaN pixel would otherwise
+        # be trained on silently instead of surfacing as a NaN loss.
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            first = int(np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))[0])
+            raise ValueError(f"{name}: {label} contains NaN/inf (first at sample {first}); clean the data")
     return x, y
 
 
@@ -302,8 +308,9 @@ def train(
     seconds = sum(steady)
     images_per_sec = len(x) * len(steady) / seconds if seconds > 0 else float("nan")
     best_epoch = None
-    if monitor in history and history[monitor].notna().any():
-        best_epoch = int(history[monitor].astype(float).replace([np.inf, -np.inf], np.nan).idxmin())
+    finite = history[monitor].astype(float).replace([np.inf, -np.inf], np.nan) if monitor in history else None
+    if finite is not None and finite.notna().any():  # all-inf losses have no best epoch
+        best_epoch = int(finite.idxmin())
     result = TrainResult(
         history=history,
         best_epoch=best_epoch,

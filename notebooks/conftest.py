@@ -13,6 +13,7 @@ import tempfile
 
 os.environ.setdefault("FMNIST_PROFILE", "quick")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("FMNIST_RESULTS_DIR", tempfile.mkdtemp(prefix="fmnist-nbval-results-"))
 os.environ.setdefault("FMNIST_RUNS_DIR", tempfile.mkdtemp(prefix="fmnist-nbval-runs-"))
 

@@ -114,14 +114,27 @@ def test_early_stopping_restores_best_weights_and_checkpoint_holds_them(tmp_path
         np.testing.assert_array_equal(a, b)
 
 
+def _diverging_regression_net():
+    # A learning rate of 1e12 makes the weights overflow to inf within a few steps, and the
+    # MSE loss becomes inf/NaN: the realistic way training diverges.
+    return compile_model(build_regression_net(hidden_units=(8,)), optimizer="sgd",
+                         learning_rate=1e12, task="regression", steps_per_execution=1)
+
+
 def test_nan_loss_stops_training_with_clear_message():
+    x, y = curve(64)
+    with pytest.raises(TrainingDivergedError, match="loss became NaN/inf in epoch 1.*learning rate") as err:
+        train(_diverging_regression_net(), (x, y * 1e3), epochs=5, batch_size=16)
+    assert err.value.result.stopped_on_nan and err.value.result.epochs_run == 1
+    result = train(_diverging_regression_net(), (x, y * 1e3), epochs=5, batch_size=16, on_nan="return")
+    assert result.stopped_on_nan and result.epochs_run < 5
+
+
+def test_nan_in_the_data_is_a_clear_error():
     x, y = blobs(64)
     x[5, 3] = np.nan
-    with pytest.raises(TrainingDivergedError, match="loss became NaN/inf in epoch 1.*learning rate") as err:
-        train(tiny_mlp(), (x, y), epochs=5, batch_size=16)
-    assert err.value.result.stopped_on_nan and err.value.result.epochs_run == 1
-    result = train(tiny_mlp(), (x, y), epochs=5, batch_size=16, on_nan="return")
-    assert result.stopped_on_nan and result.epochs_run < 5
+    with pytest.raises(ValueError, match=r"train_data: x contains NaN/inf \(first at sample 5\)"):
+        train(tiny_mlp(), (x, y), epochs=1, batch_size=16)
 
 
 def test_same_seed_gives_identical_weights_after_training():

@@ -1,0 +1,199 @@
+"""What one benchmark run measures: :class:`BenchmarkConfig` and its validation.
+
+Example::
+
+    >>> from fmnist.benchmark.config import BenchmarkConfig
+    >>> cfg = BenchmarkConfig.make_tiny(out="/tmp/bench.json")
+    >>> cfg.epochs, cfg.repeats, cfg.data
+    (2, 1, 'synthetic')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+DATA_SOURCES = ("auto", "real", "synthetic")
+#: Presets with a PyTorch reference loop (the issue names these two).
+TORCH_PRESETS = ("cnn_medium", "mlp_medium")
+#: Keys a ``--variant`` may set (forwarded to ``compile_model`` / ``train``).
+VARIANT_KEYS = ("batch_size", "steps_per_execution")
+MIN_SAMPLES = 32
+
+
+def torch_method(threads: int | None) -> str:
+    """Method name of a PyTorch run: ``torch`` (PyTorch's thread default) or ``torch[threads=n]``."""
+    return "torch" if threads is None else f"torch[threads={threads}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """An extra run of the default path with other ``batch_size`` / ``steps_per_execution``."""
+
+    batch_size: int | None = None
+    steps_per_execution: int | None = None
+
+    @property
+    def name(self) -> str:
+        parts = []
+        if self.batch_size is not None:
+            parts.append(f"bs={self.batch_size}")
+        if self.steps_per_execution is not None:
+            parts.append(f"spe={self.steps_per_execution}")
+        return "keras_default[" + ",".join(parts) + "]"
+
+    @classmethod
+    def parse(cls, text: str) -> "Variant":
+        """Parse ``"batch_size=256,steps_per_execution=8"`` (short keys ``bs``/``spe`` too)."""
+        aliases = {"bs": "batch_size", "spe": "steps_per_execution"}
+        values: dict[str, int] = {}
+        for item in filter(None, (p.strip() for p in str(text).split(","))):
+            match = re.fullmatch(r"([a-z_]+)\s*=\s*(\d+)", item)
+            key = aliases.get(match.group(1), match.group(1)) if match else None
+            if key not in VARIANT_KEYS:
+                raise ValueError(
+                    f"bad variant item {item!r} in {text!r}; expected KEY=INT with KEY one of "
+                    f"{', '.join(VARIANT_KEYS)} (or bs, spe), e.g. 'batch_size=256,spe=8'"
+                )
+            values[key] = int(match.group(2))
+        if not values:
+            raise ValueError(f"empty variant {text!r}; e.g. 'batch_size=256,steps_per_execution=8'")
+        variant = cls(**values)
+        variant.validate()
+        return variant
+
+    def validate(self) -> None:
+        for key in VARIANT_KEYS:
+            value = getattr(self, key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"variant {key} must be a positive int, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchmarkConfig:
+    """Settings of one benchmark run (see :mod:`fmnist.benchmark` for what is measured).
+
+    Attributes:
+        presets: classification presets to train; ``None`` means every registered one.
+        samples: training images per run (a stratified subset of the real training split).
+        epochs: epochs per training run (>= 2: the first epoch, with graph tracing and cache
+            filling, is reported separately; throughput is the steady state after it).
+        repeats: interleaved repetitions (median and spread are reported over them).
+        naive_batch_size: batch size of the naive ``model.fit(numpy arrays)`` baseline.
+        variants: extra default-path runs with other batch size / steps per execution.
+        torch: run the PyTorch reference when ``torch`` is importable.
+        torch_presets: presets that get a PyTorch reference (if they are benchmarked).
+        torch_threads: thread counts of the reference, one PyTorch run each (None:
+            PyTorch's default, one per core, method ``torch``; n: method
+            ``torch[threads=n]``). OpenMP threads suffer badly when other processes compete
+            for the cores, so a 1-thread run shows how much of a gap is contention.
+        inference_batch_size: batch size of the ``model.predict`` throughput measurement.
+        regression: measure the regression net's per-epoch overhead on 100 points.
+        regression_epochs: timed epochs per regression configuration (after one warm-up).
+        gemm_size: n of the n x n float32 matmul used to measure the GEMM peak.
+        data: "auto" (real Fashion-MNIST if found, else synthetic), "real" or "synthetic".
+        seed: seeds model initialization and shuffling (the same for every method).
+        out: JSON output path (None: ``benchmarks/results/benchmark-<time>.json``).
+        tiny: a seconds-long smoke run (tests); recorded in the JSON.
+    """
+
+    presets: tuple[str, ...] | None = None
+    samples: int = 8192
+    epochs: int = 3
+    repeats: int = 3
+    naive_batch_size: int = 32
+    variants: tuple[Variant, ...] = ()
+    torch: bool = True
+    torch_presets: tuple[str, ...] = TORCH_PRESETS
+    torch_threads: tuple[int | None, ...] = (None,)
+    inference_batch_size: int = 1024
+    regression: bool = True
+    regression_epochs: int = 50
+    gemm_size: int = 2048
+    data: str = "auto"
+    seed: int = 0
+    out: str | Path | None = None
+    tiny: bool = False
+
+    @classmethod
+    def tiny_defaults(cls) -> dict[str, Any]:
+        """Settings of ``--tiny``: a few seconds of work per measurement, synthetic data."""
+        return {
+            "presets": ("mlp_medium", "cnn_medium"),
+            "samples": 256,
+            "epochs": 2,
+            "repeats": 1,
+            "inference_batch_size": 256,
+            "regression_epochs": 3,
+            "gemm_size": 256,
+            "data": "synthetic",
+            "tiny": True,
+        }
+
+    @classmethod
+    def make_tiny(cls, **overrides: Any) -> "BenchmarkConfig":
+        """A tiny configuration (``--tiny``); ``overrides`` replace any of its settings."""
+        return cls(**{**cls.tiny_defaults(), **overrides})
+
+    def __post_init__(self) -> None:
+        ints = {
+            "samples": MIN_SAMPLES, "epochs": 2, "repeats": 1, "naive_batch_size": 1,
+            "inference_batch_size": 1, "regression_epochs": 1, "gemm_size": 16, "seed": 0,
+        }  # fmt: skip
+        for name, low in ints.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                why = " (the first epoch is excluded from the steady state)" if name == "epochs" else ""
+                raise ValueError(f"{name} must be an int >= {low}{why}, got {value!r}")
+        threads = self.torch_threads
+        if threads is None or isinstance(threads, int):
+            threads = (threads,)
+        threads = tuple(dict.fromkeys(threads))
+        for t in threads:
+            if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
+                raise ValueError(f"torch_threads must hold None or ints >= 1, got {self.torch_threads!r}")
+        if not threads:
+            raise ValueError("torch_threads must not be empty (use torch=False to skip PyTorch)")
+        object.__setattr__(self, "torch_threads", threads)
+        if self.data not in DATA_SOURCES:
+            raise ValueError(f"data must be one of {', '.join(DATA_SOURCES)}, got {self.data!r}")
+        if self.presets is not None:
+            if isinstance(self.presets, str):
+                raise TypeError("presets must be a sequence of preset names, not one string")
+            object.__setattr__(self, "presets", tuple(self.presets))
+            if not self.presets:
+                raise ValueError("presets must not be empty (None means every classification preset)")
+        object.__setattr__(self, "torch_presets", tuple(self.torch_presets))
+        variants = tuple(Variant.parse(v) if isinstance(v, str) else v for v in self.variants)
+        for v in variants:
+            if not isinstance(v, Variant):
+                raise TypeError(f"variants must be Variant objects or strings, got {v!r}")
+            v.validate()
+        object.__setattr__(self, "variants", variants)
+
+    def resolved_presets(self) -> tuple[str, ...]:
+        """The presets to train, checked against the registry (classification only)."""
+        from fmnist.model import PRESETS, get_preset
+
+        if self.presets is None:
+            return tuple(name for name, p in PRESETS.items() if p.task == "classification")
+        for name in self.presets:
+            if get_preset(name).task != "classification":  # get_preset raises for unknown names
+                raise ValueError(
+                    f"preset {name!r} is a regression net: it is measured in the regression "
+                    "section; pass classification presets, e.g. "
+                    + ", ".join(n for n, p in PRESETS.items() if p.task == "classification")
+                )
+        return tuple(dict.fromkeys(self.presets))  # de-duplicated, order kept
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready settings."""
+        d = dataclasses.asdict(self)
+        d["variants"] = [v.name for v in self.variants]
+        d["out"] = None if self.out is None else str(self.out)
+        d["presets"] = None if self.presets is None else list(self.presets)
+        d["torch_presets"] = list(self.torch_presets)
+        d["torch_threads"] = list(self.torch_threads)
+        return d

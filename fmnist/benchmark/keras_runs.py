@@ -1,0 +1,193 @@
+"""One timed Keras training run per call: the project's default path, the naive baseline,
+and inference; plus the benchmark's input data.
+
+* ``keras_default``: :func:`fmnist.training.train` on a model compiled by
+  :func:`fmnist.model.compile_model` — exactly what users and notebooks get (tf.data cache +
+  shuffle + prefetch, ``steps_per_execution``, the default batch size of ``train``).
+* ``keras_naive``: ``model.compile("adam", sparse CE, ["accuracy"])`` with Keras defaults and
+  ``model.fit(x_numpy, y_numpy, batch_size=32)`` — what a first tutorial does.
+
+Example::
+
+    >>> from fmnist.benchmark.keras_runs import benchmark_data, run_keras_default
+    >>> data, source = benchmark_data(["cnn_medium"], samples=256, data="synthetic")
+    >>> rec, model = run_keras_default("cnn_medium", *data["cnn"], epochs=2)
+    >>> rec["images_per_sec"] > 0
+    True
+"""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from fmnist.benchmark.measure import EpochTimer, current_rss_mb, peak_rss_mb, steady_throughput
+
+N_CLASSES = 10
+
+
+def default_batch_size() -> int:
+    """``fmnist.training.train``'s default batch size (read, not copied, so it stays in sync)."""
+    from fmnist.training import train
+
+    return int(inspect.signature(train).parameters["batch_size"].default)
+
+
+def default_steps_per_execution() -> int:
+    """``fmnist.model.compile_model``'s default ``steps_per_execution``."""
+    from fmnist.model import compile_model
+
+    return int(inspect.signature(compile_model).parameters["steps_per_execution"].default)
+
+
+def benchmark_data(presets: Iterable[str], samples: int, data: str = "auto", seed: int = 0):
+    """Training arrays for every layout the presets need: ``({layout: (x, y)}, source)``.
+
+    ``data="auto"`` uses the real Fashion-MNIST training split (a stratified subset of
+    ``samples`` images) when it is installed, else synthetic uniform images with random labels
+    (throughput does not depend on the pixel values). ``"real"`` raises if the data is absent.
+    """
+    from fmnist.data import reshape_for
+    from fmnist.model import preset_layout
+
+    layouts = sorted({preset_layout(p) for p in presets})
+    x = y = None
+    source = "synthetic"
+    if data in ("auto", "real"):
+        try:
+            from fmnist.data import DatasetError, load_splits, subset
+
+            splits = load_splits("fashion_mnist", layout="cnn", seed=seed)
+        except (DatasetError, OSError, ValueError) as exc:  # missing or failed verification
+            if data == "real":
+                raise FileNotFoundError(
+                    f"data='real' but the real Fashion-MNIST could not be loaded ({exc}); "
+                    "install it (apt-get install dataset-fashion-mnist / fmnist data fetch) or "
+                    "use data='synthetic'"
+                ) from exc
+        else:
+            if samples > len(splits.y_train):
+                raise ValueError(f"samples={samples} exceeds the {len(splits.y_train)} training images")
+            x, y = splits.x_train, splits.y_train
+            if samples < len(y):
+                x, y = subset(x, y, samples, seed=seed)
+            source = "fashion_mnist"
+    if x is None:
+        rng = np.random.default_rng(seed)
+        x = rng.random((samples, 28, 28, 1), dtype=np.float32)
+        y = rng.integers(0, N_CLASSES, size=samples).astype(np.int32)
+    return {layout: (np.ascontiguousarray(reshape_for(x, layout)), y) for layout in layouts}, source
+
+
+def _record(
+    preset: str, method: str, model, n: int, times: list[float], cpu_times: list[float], **extra: Any
+) -> dict[str, Any]:
+    steady, cpu_steady = times[1:], cpu_times[1:]
+    return {
+        "preset": preset,
+        "method": method,
+        "params": int(model.count_params()),
+        "samples": n,
+        "epochs": len(times),
+        "epoch_times": [float(t) for t in times],
+        "first_epoch_s": float(times[0]),
+        "steady_epoch_s": float(np.median(steady)) if steady else float("nan"),
+        "images_per_sec": float(steady_throughput(n, times)),
+        "cpu_per_wall": float(sum(cpu_steady) / sum(steady)) if steady and sum(steady) > 0 else float("nan"),
+        "cpu_ms_per_image": float(1000.0 * sum(cpu_steady) / (n * len(steady))) if steady else float("nan"),
+        **extra,
+        "rss_mb": current_rss_mb(),
+        "rss_peak_mb": peak_rss_mb(),
+    }
+
+
+def fresh_session() -> None:
+    """Drop the previous run's graphs and models so runs do not slow each other down."""
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
+
+
+def run_keras_default(
+    preset: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    seed: int = 0,
+    batch_size: int | None = None,
+    steps_per_execution: int | None = None,
+    method: str = "keras_default",
+):
+    """Train ``preset`` with :func:`fmnist.training.train`; return ``(record, model)``.
+
+    ``batch_size`` / ``steps_per_execution`` of None keep the project's defaults.
+    """
+    from fmnist.model import build_model, compile_model
+    from fmnist.training import set_seed, train
+
+    fresh_session()
+    set_seed(seed)
+    model = build_model(preset)
+    compile_kwargs = {} if steps_per_execution is None else {"steps_per_execution": steps_per_execution}
+    compile_model(model, task="classification", **compile_kwargs)
+    bs = default_batch_size() if batch_size is None else batch_size
+    timer = EpochTimer.create()
+    result = train(model, (x, y), epochs=epochs, batch_size=bs, seed=seed, verbose=0, callbacks=[timer])
+    times = [float(t) for t in result.history["epoch_time"]]
+    spe = default_steps_per_execution() if steps_per_execution is None else steps_per_execution
+    rec = _record(
+        preset, method, model, len(x), times, timer.cpu_times, batch_size=bs, steps_per_execution=spe,
+        input="tf.data (fmnist.data.make_dataset)", jit_compile=bool(model.jit_compile),
+        final_loss=float(result.history["loss"].iloc[-1]),
+    )  # fmt: skip
+    return rec, model
+
+
+def run_keras_naive(preset: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, batch_size: int = 32):
+    """Train ``preset`` the naive way: Keras compile defaults, ``fit`` on NumPy arrays."""
+    import keras
+
+    from fmnist.model import build_model
+    from fmnist.training import set_seed
+
+    fresh_session()
+    set_seed(seed)
+    model = build_model(preset)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    timer = EpochTimer.create()
+    hist = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[timer], shuffle=True)
+    rec = _record(
+        preset, "keras_naive", model, len(x), timer.times, timer.cpu_times, batch_size=batch_size,
+        steps_per_execution=1, input="numpy arrays", jit_compile=bool(model.jit_compile),
+        final_loss=float(hist.history["loss"][-1]),
+    )  # fmt: skip
+    return rec, model
+
+
+def measure_inference(model, x: np.ndarray, batch_size: int, repeats: int = 2) -> dict[str, Any]:
+    """``model.predict`` throughput: first call (tracing) and the best of ``repeats`` later calls."""
+    start = time.perf_counter()
+    model.predict(x, batch_size=batch_size, verbose=0)
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict(x, batch_size=batch_size, verbose=0)
+        times.append(time.perf_counter() - start)
+    best = min(times)
+    return {
+        "batch_size": batch_size,
+        "samples": len(x),
+        "first_call_s": first,
+        "images_per_sec": len(x) / best if best > 0 else float("nan"),
+    }

@@ -1,0 +1,227 @@
+"""The benchmark harness: a tiny run writes valid JSON with the documented fields.
+
+No timing assertions (the CPUs are shared): only that every measurement ran and produced
+finite, positive numbers in the documented places.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import pytest
+
+from fmnist.benchmark import BenchmarkConfig, Variant, add_benchmark_parser, config_from_args, count_flops, main
+from fmnist.benchmark.measure import steady_throughput, summarize
+from fmnist.benchmark.output import format_report
+from fmnist.benchmark.torch_ref import torch_status
+
+TOP_LEVEL = {
+    "schema", "started", "finished", "duration_s", "command", "config", "machine", "data",
+    "defaults", "gemm", "flops", "training", "ratios", "inference", "regression", "torch",
+    "memory", "notes", "raw",
+}  # fmt: skip
+STATS = {"median", "min", "max", "spread_pct", "n", "values"}
+PRESETS = ("mlp_medium", "cnn_medium")
+
+
+def _strict_json(text: str):
+    def reject(token):
+        raise AssertionError(f"non-standard JSON constant {token}")
+
+    return json.loads(text, parse_constant=reject)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One tiny benchmark through the command-line entry point (shared by the tests below)."""
+    out = tmp_path_factory.mktemp("bench") / "nested" / "bench.json"
+    argv = ["--tiny", "--presets", ",".join(PRESETS), "--out", str(out)]
+    from io import StringIO
+    from contextlib import redirect_stdout
+
+    buffer = StringIO()
+    with redirect_stdout(buffer):
+        status = main(argv)
+    return status, out, buffer.getvalue()
+
+
+def _is_pos(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+def test_tiny_run_writes_documented_json(tiny_run):
+    status, out, _ = tiny_run
+    assert status == 0
+    result = _strict_json(out.read_text())
+    assert TOP_LEVEL <= set(result)
+    assert result["schema"] == "fmnist-benchmark/1"
+    assert result["config"]["tiny"] is True and result["data"]["source"] == "synthetic"
+    assert not list(out.parent.glob(".*.part"))  # atomic write left no temporary file
+
+    from fmnist.report import machine_summary
+
+    machine = result["machine"]
+    assert machine["summary"] == machine_summary()
+    assert machine["logical_cores"] >= 1 and len(machine["load_avg_start"]) == 3
+
+
+def test_training_rows_cover_every_preset_and_method(tiny_run):
+    result = _strict_json(tiny_run[1].read_text())
+    rows = {(r["preset"], r["method"]): r for r in result["training"]}
+    torch_on = result["torch"]["available"]
+    for preset in PRESETS:
+        methods = {"keras_default", "keras_naive"} | ({"torch"} if torch_on else set())
+        assert {m for p, m in rows if p == preset} == methods
+        default = rows[(preset, "keras_default")]
+        assert default["batch_size"] == result["defaults"]["batch_size"]
+        assert rows[(preset, "keras_naive")]["batch_size"] == 32
+        for row in (r for (p, _), r in rows.items() if p == preset):
+            for key in ("images_per_sec", "first_epoch_s", "steady_epoch_s", "gflops", "pct_of_gemm_peak",
+                        "cpu_per_wall", "cpu_ms_per_image"):
+                assert STATS <= set(row[key]), key
+                assert _is_pos(row[key]["median"]), (preset, row["method"], key)
+            assert _is_pos(row["rss_peak_mb"]) and _is_pos(row["train_gflop_per_image"])
+    assert len(result["raw"]["training"]) == len(rows) * result["data"]["repeats"]
+
+
+def test_ratios_inference_regression_gemm_sections(tiny_run):
+    result = _strict_json(tiny_run[1].read_text())
+    comparisons = {(r["preset"], r["comparison"]) for r in result["ratios"]}
+    for preset in PRESETS:
+        assert (preset, "keras_default / keras_naive") in comparisons
+    cnn = next(r for r in result["ratios"] if r["preset"] == "cnn_medium" and r["denominator"] == "keras_naive")
+    assert cnn["target"] == 1.7 and isinstance(cnn["meets_target"], bool)
+    assert {r["preset"] for r in result["inference"]} == set(PRESETS)
+    assert all(_is_pos(r["images_per_sec"]["median"]) for r in result["inference"])
+    configs = {c["config"]: c for c in result["regression"]["configs"]}
+    assert set(configs) == {"fit_numpy_bs32", "fit_numpy_full_batch", "train_default", "train_bs32",
+                            "fit_dataset_repeat10", "graph_loop_full_batch"}  # fmt: skip
+    assert configs["fit_numpy_bs32"]["steps_per_epoch"] == 4 and configs["train_default"]["steps_per_epoch"] == 1
+    assert all(_is_pos(c["epoch_ms"]["median"]) for c in configs.values())
+    assert _is_pos(result["gemm"]["peak_gflops"]) and result["gemm"]["n"] == 256
+    assert result["flops"]["cnn_medium"]["train_flops"] == 3 * result["flops"]["cnn_medium"]["forward_flops"]
+    if not result["torch"]["available"]:
+        assert "not importable" in result["torch"]["note"]
+
+
+def test_printed_table_and_format_report_round_trip(tiny_run):
+    _, out, printed = tiny_run
+    for heading in ("Training throughput", "Speed-ups", "Inference", "Regression net", "GEMM", str(out)):
+        assert heading in printed
+    result = _strict_json(out.read_text())
+    assert "keras_naive" in format_report(result)  # the JSON alone is enough to print the tables
+
+
+# ---------------------------------------------------------------------------- pure pieces
+def test_count_flops_matches_hand_count():
+    from fmnist.model import build_model
+
+    mlp = count_flops(build_model("mlp_medium"))
+    assert mlp["macs"] == 784 * 128 + 128 * 128 + 128 * 10
+    assert [layer["name"] for layer in mlp["layers"]] == ["hidden_1", "hidden_2", "output"]
+    cnn = count_flops(build_model("cnn_medium"))
+    # conv 3x3 'same': 28x28x32 outputs x 9 x 1, then 14x14x64 x 9 x 32; dense 7*7*64 -> 10
+    assert cnn["macs"] == 28 * 28 * 32 * 9 + 14 * 14 * 64 * 9 * 32 + 7 * 7 * 64 * 10
+    assert cnn["forward_flops"] == 2 * cnn["macs"] and cnn["train_flops"] == 6 * cnn["macs"]
+    with pytest.raises(TypeError, match="keras.Model"):
+        count_flops("cnn_medium")
+
+
+def test_summarize_and_steady_throughput():
+    stats = summarize([4.0, 2.0, float("nan"), 3.0])
+    assert (stats["median"], stats["min"], stats["max"], stats["n"]) == (3.0, 2.0, 4.0, 3)
+    assert stats["spread_pct"] == pytest.approx(100 * 2 / 3)
+    assert summarize([])["median"] is None
+    assert steady_throughput(100, [10.0, 1.0, 1.0]) == pytest.approx(100.0)
+    assert math.isnan(steady_throughput(100, [1.0]))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"epochs": 1}, ValueError, "epochs must be an int >= 2"),
+        ({"repeats": 0}, ValueError, "repeats"),
+        ({"samples": 8}, ValueError, "samples"),
+        ({"data": "imagenet"}, ValueError, "auto, real, synthetic"),
+        ({"presets": "cnn_medium"}, TypeError, "sequence of preset names"),
+        ({"presets": ()}, ValueError, "must not be empty"),
+        ({"variants": ("batch=3",)}, ValueError, "batch_size"),
+        ({"torch_threads": (0,)}, ValueError, "torch_threads"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        BenchmarkConfig(**kwargs)
+
+
+def test_unknown_and_regression_presets_are_rejected():
+    with pytest.raises(KeyError, match="valid presets"):
+        BenchmarkConfig(presets=("no_such_net",)).resolved_presets()
+    with pytest.raises(ValueError, match="regression section"):
+        BenchmarkConfig(presets=("regression_2layer",)).resolved_presets()
+    every = BenchmarkConfig().resolved_presets()
+    assert "cnn_medium" in every and "regression_2layer" not in every
+
+
+def test_ratios_are_paired_within_repeats():
+    from fmnist.benchmark.runner import _ratios
+
+    ips = {("keras_default", 0): 300.0, ("keras_naive", 0): 100.0, ("keras_default", 1): 200.0,
+           ("keras_naive", 1): 200.0, ("keras_default[spe=1]", 0): 150.0, ("torch", 1): 100.0}
+    records = [{"preset": "cnn_medium", "method": m, "repeat": r, "images_per_sec": v, "cpu_ms_per_image": 1000 / v}
+               for (m, r), v in ips.items()]  # fmt: skip
+    rows = {r["comparison"]: r for r in _ratios(records, ["cnn_medium"])}
+    assert rows["keras_default / keras_naive"]["ratio"]["values"] == [3.0, 1.0]
+    assert rows["keras_default / keras_naive"]["meets_target"] is True  # median 2.0 >= 1.7
+    assert rows["keras_default / keras_naive"]["cpu_ratio"]["values"] == pytest.approx([3.0, 1.0])
+    assert rows["keras_default / torch"]["ratio"]["values"] == [2.0]  # only repeat 1 has both
+    assert rows["keras_default[spe=1] / keras_default"]["ratio"]["median"] == 0.5
+    assert rows["keras_default[spe=1] / keras_default"]["target"] is None
+
+
+def test_variant_parsing():
+    assert Variant.parse("bs=256, spe=8") == Variant(batch_size=256, steps_per_execution=8)
+    assert Variant.parse("steps_per_execution=1").name == "keras_default[spe=1]"
+    for bad in ("", "bs=0", "lr=3", "bs=abc"):
+        with pytest.raises(ValueError):
+            Variant.parse(bad)
+
+
+def test_cli_wiring_and_bad_input(tmp_path, capsys):
+    parser = argparse.ArgumentParser(prog="fmnist")
+    add_benchmark_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["benchmark", "--tiny", "--repeats", "2", "--presets", "all", "--no-torch",
+                              "--torch-threads", "0", "1"])  # fmt: skip
+    assert BenchmarkConfig().tiny is False  # a field, not shadowed by a classmethod
+    json.dumps(BenchmarkConfig(variants=("bs=64",)).as_dict())
+    cfg = config_from_args(args)
+    assert cfg.tiny and cfg.repeats == 2 and cfg.presets is None and cfg.torch is False
+    assert cfg.torch_threads == (None, 1)
+    assert cfg.samples == BenchmarkConfig.tiny_defaults()["samples"]
+    assert args.func.__name__ == "run_from_args"
+    # Bad input: exit status 2 with one line naming the problem (before any training).
+    assert main(["--tiny", "--epochs", "1", "--out", str(tmp_path / "x.json")]) == 2
+    assert "epochs must be an int >= 2" in capsys.readouterr().err
+    assert main(["--tiny", "--presets", "no_such_net", "--out", str(tmp_path / "x.json")]) == 2
+    assert "unknown preset 'no_such_net'" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_torch_missing_gives_a_note(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
+    module, note = torch_status()
+    assert module is None and "not importable" in note
+
+
+def test_torch_translation_has_the_same_trainable_parameters():
+    pytest.importorskip("torch")
+    from fmnist.benchmark.torch_ref import keras_to_torch, keras_trainable_params
+    from fmnist.model import build_model
+
+    for preset in ("cnn_medium", "mlp_medium", "cnn_large", "cnn_best", "mlp_best"):
+        model = build_model(preset)
+        net = keras_to_torch(model)
+        assert sum(p.numel() for p in net.parameters()) == keras_trainable_params(model), preset
