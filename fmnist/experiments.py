@@ -51,6 +51,16 @@ class Experiment:
     configs: dict[str, Config]
     initial_weights: dict[str, dict[str, np.ndarray]]
     test_metrics: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    #: name -> True when early stopping restored the best epoch's weights into the model
+    restored_best: dict[str, bool] = dataclasses.field(default_factory=dict)
+
+    def model_epoch(self, name: str) -> int:
+        """The epoch whose weights the returned model holds: the best epoch when early
+        stopping restored it, else the last epoch trained."""
+        result = self.results[name]
+        if self.restored_best.get(name) and result.best_epoch:
+            return int(result.best_epoch)
+        return int(result.epochs_run)
 
     @classmethod
     def merge(cls, *experiments: "Experiment") -> "Experiment":
@@ -64,10 +74,13 @@ class Experiment:
             merged.configs.update(exp.configs)
             merged.initial_weights.update(exp.initial_weights)
             merged.test_metrics.update(exp.test_metrics)
+            merged.restored_best.update(exp.restored_best)
         return merged
 
     def dev_table(self, metric: str = "val_accuracy") -> pd.DataFrame:
-        """Per configuration: params, epochs run, best epoch and the dev metrics at the best epoch."""
+        """Per configuration: params, epochs run, and the dev metrics **of the returned model**
+        (the epoch its weights come from: the restored best epoch with early stopping, else the
+        last one), so that selection and the later test evaluation concern the same weights."""
         rows = []
         for name, result in self.results.items():
             history = result.history
@@ -75,9 +88,9 @@ class Experiment:
                 raise ValueError(
                     f"metric {metric!r} was not logged for {name!r}; logged: {list(history.columns)}"
                 )
-            best = result.best_epoch or len(history)
+            best = self.model_epoch(name)
             row = {"Architecture": name, "Params": result.params, "Epochs": result.epochs_run,
-                   "Best epoch": best, "Train time (s)": round(result.wall_time, 1)}  # fmt: skip
+                   "Model epoch": best, "Train time (s)": round(result.wall_time, 1)}  # fmt: skip
             for col in ("val_loss", "val_accuracy", "val_mse"):
                 if col in history:
                     row[col] = float(history[col].loc[best])
@@ -172,6 +185,7 @@ def run_experiments(
         if log is not None:
             r = results[name]
             dev = r.history.get("val_accuracy")
-            shown = f", best dev accuracy {dev.max():.4f}" if dev is not None else ""
+            epoch = r.best_epoch if (patience is not None and r.best_epoch) else r.epochs_run
+            shown = f", dev accuracy {dev.loc[epoch]:.4f} (weights of epoch {epoch})" if dev is not None else ""
             log(f"{name}: {r.epochs_run} epochs in {r.wall_time:.0f} s{shown}")
-    return Experiment(results, parsed, initial)
+    return Experiment(results, parsed, initial, restored_best={n: patience is not None for n in parsed})

@@ -81,3 +81,14 @@ def test_merge(experiment):
     assert list(merged.results) == list(experiment.results)
     with pytest.raises(ValueError, match="used twice"):
         Experiment.merge(experiment, experiment)
+
+
+def test_dev_table_reports_the_returned_models_epoch():
+    train, dev = _data(300, 0), _data(100, 1)
+    plain = run_experiments({"a": "mlp_shallow"}, train, dev, epochs=3, batch_size=64, log=None)
+    assert plain.model_epoch("a") == 3  # no early stopping: the last epoch's weights
+    row = plain.dev_table().iloc[0]
+    assert row["val_accuracy"] == plain.results["a"].history["val_accuracy"].iloc[-1]
+    stopped = run_experiments({"b": "mlp_shallow"}, train, dev, epochs=3, batch_size=64,
+                              patience=1, log=None)
+    assert stopped.model_epoch("b") == stopped.results["b"].best_epoch
