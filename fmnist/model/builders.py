@@ -207,6 +207,22 @@ def _classifier(inputs, x, n_classes: int, initializer, l2: float, name: str) ->
     return keras.Model(inputs, outputs, name=name)
 
 
+def _dense_trunk(input_shape, hidden_units, activation, kernel_initializer, dropout, batch_norm, l2):
+    """Validated ``input -> [flatten] -> hidden_1..n`` shared by the MLP builders.
+
+    Returns ``(inputs, last hidden tensor, initializer)``.
+    """
+    input_shape = _check_shape(input_shape)
+    units = _check_units(hidden_units, "hidden_units")
+    activation = check_activation(activation)
+    initializer = check_initializer(kernel_initializer)
+    dropouts = _per_layer(dropout, len(units), "dropout")
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    x = _dense_stack(x, units, activation, initializer, batch_norm, dropouts, l2, _Namer())
+    return inputs, x, initializer
+
+
 # ----------------------------------------------------------------------------- builders
 def build_mlp(
     input_shape: Sequence[int] = (784,),
@@ -233,15 +249,9 @@ def build_mlp(
         n_classes: number of output classes.
         name: model name.
     """
-    input_shape = _check_shape(input_shape)
-    units = _check_units(hidden_units, "hidden_units")
-    activation = check_activation(activation)
-    initializer = check_initializer(kernel_initializer)
-    dropouts = _per_layer(dropout, len(units), "dropout")
-    namer = _Namer()
-    inputs = keras.Input(shape=input_shape, name="input")
-    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
-    x = _dense_stack(x, units, activation, initializer, batch_norm, dropouts, l2, namer)
+    inputs, x, initializer = _dense_trunk(
+        input_shape, hidden_units, activation, kernel_initializer, dropout, batch_norm, l2
+    )
     return _classifier(inputs, x, n_classes, initializer, l2, name)
 
 
@@ -397,14 +407,9 @@ def build_regression_net(
 
     Arguments as in :func:`build_mlp`; the output is a single linear unit named ``output``.
     """
-    input_shape = _check_shape(input_shape)
-    units = _check_units(hidden_units, "hidden_units")
-    activation = check_activation(activation)
-    initializer = check_initializer(kernel_initializer)
-    dropouts = _per_layer(dropout, len(units), "dropout")
-    namer = _Namer()
-    inputs = keras.Input(shape=input_shape, name="input")
-    x = _dense_stack(inputs, units, activation, initializer, batch_norm, dropouts, l2, namer)
+    inputs, x, initializer = _dense_trunk(
+        input_shape, hidden_units, activation, kernel_initializer, dropout, batch_norm, l2
+    )
     outputs = keras.layers.Dense(
         1, kernel_initializer=_fresh(initializer, 10_000), kernel_regularizer=_regularizer(l2), name="output"
     )(x)
