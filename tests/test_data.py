@@ -153,6 +153,27 @@ def test_download_never_overwrites_user_file(fake_spec, tmp_path):
     assert (target / "train-images-idx3-ubyte.gz").read_bytes() == b"my own file"
 
 
+def test_keras_npz_cache_for_mnist(fake_spec, tmp_path, monkeypatch):
+    import dataclasses
+
+    npz = tmp_path / "keras_home" / "datasets" / "mnist.npz"
+    npz.parent.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    np.savez(npz, x_train=rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+             y_train=np.arange(6, dtype=np.uint8), x_test=np.zeros((2, 28, 28), np.uint8),
+             y_test=np.zeros(2, np.uint8))  # fmt: skip
+    digest = hashlib.sha256(npz.read_bytes()).hexdigest()
+    spec = dataclasses.replace(sources.DATASETS["mnist"], keras_npz="mnist.npz", keras_npz_sha256=digest)
+    monkeypatch.setitem(sources.DATASETS, "mnist", spec)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (x, y), (xt, _) = fd.load_dataset("mnist", data_dir=empty)
+    assert x.shape == (6, 28, 28) and list(y) == list(range(6)) and xt.shape == (2, 28, 28)
+    monkeypatch.setitem(sources.DATASETS, "mnist", dataclasses.replace(spec, keras_npz_sha256="0" * 64))
+    with pytest.raises(fd.DatasetError, match="mnist.npz: checksum mismatch"):
+        fd.load_dataset("mnist", data_dir=empty)
+
+
 def test_unknown_dataset_lists_valid_names():
     with pytest.raises(ValueError, match="fashion_mnist, mnist"):
         fd.load_dataset("cifar10")

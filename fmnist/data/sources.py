@@ -73,6 +73,9 @@ class DatasetSpec:
     payload_sha256: dict[str, str]  # file name -> SHA-256 of the decompressed IDX payload
     gz_sha256: dict[str, str]  # file name -> SHA-256 of the upstream .gz download
     system_dirs: tuple[str, ...] = ()
+    # Keras caches MNIST as one .npz (~/.keras/datasets/mnist.npz), not as IDX files.
+    keras_npz: str | None = None
+    keras_npz_sha256: str | None = None
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -104,6 +107,8 @@ DATASETS: dict[str, DatasetSpec] = {
             "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
             "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
         },
+        keras_npz="mnist.npz",
+        keras_npz_sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
     ),
 }
 
@@ -149,6 +154,9 @@ def find_dataset(name: str = "fashion_mnist", data_dir=None) -> Path:
         if _has_all_files(directory):
             return directory
     places = "\n".join(f"  - {d}" for d in looked)
+    spec = get_spec(name)
+    if spec.keras_npz:
+        places += f"\n  - {keras_cache_dir(name).parent / spec.keras_npz} (Keras's .npz cache)"
     hint = (
         f"install the Debian package ({'sudo ' if os.geteuid() else ''}apt-get install "
         f"{DEBIAN_PACKAGE}), "
@@ -239,6 +247,9 @@ def load_dataset(name: str = "fashion_mnist", data_dir=None, download: bool | No
     try:
         directory = find_dataset(name, data_dir)
     except DatasetNotFoundError:
+        npz = keras_cache_dir(name).parent / spec.keras_npz if spec.keras_npz else None
+        if npz is not None and npz.is_file():
+            return _load_keras_npz(npz, spec)
         if download is None:
             download = os.environ.get(DOWNLOAD_ENV, "") == "1"
         if not download:
@@ -249,6 +260,20 @@ def load_dataset(name: str = "fashion_mnist", data_dir=None, download: bool | No
         arrays["test_images"],
         arrays["test_labels"],
     )
+
+
+def _load_keras_npz(path: Path, spec: DatasetSpec):
+    """Keras's own cached copy (``keras.datasets.mnist`` format), verified by SHA-256."""
+    actual = sha256_hex(path.read_bytes())
+    if actual != spec.keras_npz_sha256:
+        raise DatasetError(
+            f"{path}: checksum mismatch: SHA-256 is {actual}, expected {spec.keras_npz_sha256} "
+            f"(Keras's {spec.keras_npz}). Delete it and let Keras or `fmnist data fetch "
+            f"{spec.name}` download it again; the file is not modified automatically."
+        )
+    with np.load(path, allow_pickle=False) as data:
+        arrays = [np.asarray(data[k], dtype=np.uint8) for k in ("x_train", "y_train", "x_test", "y_test")]
+    return (arrays[0], arrays[1]), (arrays[2], arrays[3])
 
 
 def fetch(name: str = "fashion_mnist", target_dir=None, timeout: float = 60.0) -> Path:
