@@ -120,6 +120,17 @@ def no_ax_for_panels(ax, panels: int, what: str) -> None:
         raise ValueError(f"{what} draws {panels} panels; ax= is only accepted for one panel")
 
 
+def panel_row(ax, panels: int, what: str, panel_size: tuple[float, float]) -> tuple[Figure, list]:
+    """One row of ``panels`` new axes (each ``panel_size`` inches), or the caller's ``ax``
+    when exactly one panel is drawn (any other ``ax`` use raises, see :func:`no_ax_for_panels`)."""
+    no_ax_for_panels(ax, panels, what)
+    if ax is None:
+        fig, axes = new_figure(1, panels, figsize=(panel_size[0] * panels, panel_size[1]))
+        return fig, list(axes[0])
+    fig, ax = single_axes(ax)
+    return fig, [ax]
+
+
 def grid_shape(n: int, ncols: int | None = None) -> tuple[int, int]:
     if n < 1:
         raise ValueError("nothing to plot: got 0 items")

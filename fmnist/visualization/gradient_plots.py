@@ -14,8 +14,8 @@ from fmnist.visualization._common import (
     figure_title,
     integer_epochs,
     new_figure,
-    no_ax_for_panels,
     palette,
+    panel_row,
     single_axes,
     styled,
 )
@@ -48,13 +48,7 @@ def plot_matrix_products(table: pd.DataFrame, stats: Sequence[str] = ("mean", "s
     marked at the bottom/top edge.
     """
     _require_columns(table, {"init", "depth", *stats}, "table")
-    no_ax_for_panels(ax, len(stats), "plot_matrix_products")
-    if ax is None:
-        fig, axes = new_figure(1, len(stats), figsize=(6 * len(stats), 4.3))
-        axes = list(axes[0])
-    else:
-        fig, ax = single_axes(ax)
-        axes = [ax]
+    fig, axes = panel_row(ax, len(stats), "plot_matrix_products", (6, 4.3))
     colors = palette()
     for stat, panel in zip(stats, axes):
         for i, (init, group) in enumerate(table.groupby("init", sort=False)):

@@ -18,8 +18,8 @@ from fmnist.visualization._common import (
     hide_unused,
     integer_epochs,
     new_figure,
-    no_ax_for_panels,
     palette,
+    panel_row,
     single_axes,
     styled,
     to_labels,
@@ -85,13 +85,7 @@ def plot_learning_curves(runs, metrics: Sequence[str] = ("loss", "accuracy"),
         columns = sorted({c for f in frames.values() for c in f.columns})
         raise ValueError(f"none of the metrics {list(metrics)} is in the history; "
                          f"available columns: {', '.join(columns)}")
-    no_ax_for_panels(ax, len(shown), "plot_learning_curves")
-    if ax is None:
-        fig, axes = new_figure(1, len(shown), figsize=(5.5 * len(shown), 4))
-        axes = axes[0]
-    else:
-        fig, ax = single_axes(ax)
-        axes = [ax]
+    fig, axes = panel_row(ax, len(shown), "plot_learning_curves", (5.5, 4))
     for color, (name, frame) in zip(palette(len(frames)), frames.items()):
         best = _best_epoch(frame, monitor, records[name])
         for metric, panel in zip(shown, axes):
@@ -169,13 +163,7 @@ def plot_confusion_matrix(y_true=None, y_pred=None, cm=None,
         if cm.shape != (len(names), len(names)):
             raise ValueError(f"cm has shape {cm.shape} but there are {len(names)} class names")
     modes = [False, True] if normalize == "both" else [normalize]
-    no_ax_for_panels(ax, len(modes), "plot_confusion_matrix(normalize='both')")
-    if ax is None:
-        fig, axes = new_figure(1, len(modes), figsize=(7.5 * len(modes), 6.5))
-        axes = axes[0]
-    else:
-        fig, ax = single_axes(ax)
-        axes = [ax]
+    fig, axes = panel_row(ax, len(modes), "plot_confusion_matrix(normalize='both')", (7.5, 6.5))
     for mode, panel in zip(modes, axes):
         totals = cm.sum(axis=1, keepdims=True)
         data = np.divide(cm, totals, out=np.zeros(cm.shape), where=totals > 0) if mode else cm
