@@ -158,18 +158,19 @@ def _cmd_tune(args) -> int:
 
     profile = get_profile(args.profile)
     space = get_space(args.space)
+    trials, epochs, images = profile.tuning_budget(space.layout)
     if space.layout == "regression":
         (x, y), _ = load_regression()
         x_val = y_val = None
     else:
         splits = load_splits("fashion_mnist", layout=space.layout, seed=args.seed)
-        n = _default(args.subset, profile.tuning_subset)
+        n = _default(args.subset, images)
         x, y = subset(splits.x_train, splits.y_train, min(n, len(splits.y_train)), seed=args.seed)
         x_val, y_val = splits.x_dev, splits.y_dev
     result = run_search(
         space, args.engine, x, y, x_val, y_val,
-        max_trials=_default(args.max_trials, profile.tuning_trials),
-        epochs=_default(args.epochs, profile.tuning_epochs), directory=args.directory,
+        max_trials=_default(args.max_trials, trials),
+        epochs=_default(args.epochs, epochs), directory=args.directory,
         project_name=args.project_name, tuner=args.tuner, fraction_limit=args.fraction_limit,
         cv_folds=_default(args.cv_folds, profile.cv_folds), seed=args.seed,
         distributed=args.distributed, overwrite=args.overwrite,

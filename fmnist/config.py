@@ -41,18 +41,32 @@ class Profile:
     cnn_subset: int | None  # training images used by the CNN experiments
     dev_subset: int | None  # dev images scored after every epoch (the test set is always whole)
     epochs: int  # MLP epochs
-    cnn_epochs: int
-    best_epochs: int  # budget of the accuracy-oriented presets (issue F)
+    cnn_epochs: int  # CNN baselines (and the refit of the tuned CNN)
+    best_epochs: int  # budget of mlp_best (issue F)
+    cnn_best_epochs: int  # budget of cnn_best and the regularized CNNs (issue F: <= 30 min)
     batch_size: int
     patience: int | None  # early-stopping patience (None: no early stopping)
     tuning_trials: int
     tuning_epochs: int
     tuning_subset: int
+    cnn_tuning_trials: int  # CNN trials cost ~10x MLP trials, so the CNN search has its own budget
+    cnn_tuning_epochs: int
+    cnn_tuning_subset: int
     cv_folds: int
     regression_epochs: int
     regression_trials: int
     gradient_epochs: int  # deep-thin MLP demo
     maximize_steps: int  # gradient-ascent steps of activation maximization
+
+    def tuning_budget(self, layout: str) -> tuple[int, int, int]:
+        """``(trials, epochs per trial, training images)`` of a search over a ``layout`` space.
+
+        >>> get_profile("full").tuning_budget("cnn")
+        (10, 6, 6000)
+        """
+        if layout == "cnn":
+            return self.cnn_tuning_trials, self.cnn_tuning_epochs, self.cnn_tuning_subset
+        return self.tuning_trials, self.tuning_epochs, self.tuning_subset
 
 
 PROFILES: dict[str, Profile] = {
@@ -64,11 +78,15 @@ PROFILES: dict[str, Profile] = {
         epochs=2,
         cnn_epochs=2,
         best_epochs=2,
+        cnn_best_epochs=2,
         batch_size=128,
         patience=None,
         tuning_trials=3,
         tuning_epochs=2,
         tuning_subset=1_024,
+        cnn_tuning_trials=3,
+        cnn_tuning_epochs=2,
+        cnn_tuning_subset=1_024,
         cv_folds=3,
         regression_epochs=100,
         regression_trials=2,
@@ -81,13 +99,17 @@ PROFILES: dict[str, Profile] = {
         cnn_subset=None,
         dev_subset=None,
         epochs=30,
-        cnn_epochs=20,
+        cnn_epochs=10,
         best_epochs=40,
+        cnn_best_epochs=16,
         batch_size=128,
         patience=5,
         tuning_trials=20,
         tuning_epochs=10,
         tuning_subset=12_000,
+        cnn_tuning_trials=10,
+        cnn_tuning_epochs=6,
+        cnn_tuning_subset=6_000,
         cv_folds=5,
         regression_epochs=1_000,
         regression_trials=8,

@@ -41,6 +41,7 @@ class Config:
     compile: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     augment: Any = None  # a Keras augmentation layer (fmnist.data.build_augmentation)
     epochs: int | None = None  # overrides the experiment's epochs
+    lr_schedule: str | None = None  # fmnist.training.LR_SCHEDULES, e.g. "cosine"
 
 
 @dataclasses.dataclass
@@ -181,6 +182,7 @@ def run_experiments(
         results[name] = train(
             model, train_data, val_data, epochs=config.epochs or epochs, batch_size=batch_size,
             patience=patience, augment=config.augment, seed=seed, verbose=verbose,
+            lr_schedule=config.lr_schedule,
         )  # fmt: skip
         if log is not None:
             r = results[name]

@@ -23,6 +23,7 @@ loss becomes NaN/inf, unless ``on_nan="return"``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 import warnings
@@ -178,6 +179,35 @@ class _EpochTimer(keras.callbacks.Callback):
         self.times.append(end - self._start)
 
 
+#: Learning-rate schedules :func:`train` accepts (``None``: the compiled rate throughout).
+LR_SCHEDULES = (None, "cosine")
+
+
+class _CosineDecay(keras.callbacks.Callback):
+    """Per-epoch cosine decay of the compiled learning rate towards 0 over ``epochs``.
+
+    A callback rather than ``keras.optimizers.schedules.CosineDecay``: the decay length is
+    only known once ``train`` knows the epochs, and the compiled rate is restored afterwards
+    so a second ``train`` call starts from it again.
+    """
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_train_begin(self, logs=None):
+        self.base = float(np.asarray(self.model.optimizer.learning_rate))
+        # Fails here, before any epoch, with Keras's own TypeError when the optimizer was
+        # built with a LearningRateSchedule (its rate is not settable).
+        self.model.optimizer.learning_rate = self.base
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.optimizer.learning_rate = self.base * 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
+
+    def on_train_end(self, logs=None):
+        self.model.optimizer.learning_rate = self.base
+
+
 def _unpack(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"{name} must be an (x, y) tuple of arrays, got {type(data).__name__}")
@@ -229,6 +259,7 @@ def train(
     seed: int = 0,
     on_nan: str = "raise",
     callbacks: list[keras.callbacks.Callback] | None = None,
+    lr_schedule: str | None = None,
 ) -> TrainResult:
     """Fit ``model`` on ``train_data`` through the ``fmnist.data.make_dataset`` pipeline.
 
@@ -246,6 +277,8 @@ def train(
         on_nan: "raise" a :class:`TrainingDivergedError` or "return" the result with
             ``stopped_on_nan=True`` when the loss becomes NaN/inf.
         callbacks: extra Keras callbacks.
+        lr_schedule: None (constant rate) or "cosine" (decay the compiled rate to ~0 over
+            ``epochs``; with early stopping the run may end before the rate is small).
 
     Raises:
         InputShapeError: the data does not fit the model's input.
@@ -264,6 +297,8 @@ def train(
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
     if on_nan not in ("raise", "return"):
         raise ValueError(f"on_nan must be 'raise' or 'return', got {on_nan!r}")
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {lr_schedule!r}; valid: {LR_SCHEDULES}")
     x, y = _unpack(train_data, "train_data")
     check_input_shape(model, x, "train_data x")
     if not model.compiled:
@@ -282,6 +317,8 @@ def train(
     monitor = "val_loss" if val_data is not None else "loss"
     nan_guard, timer = _NaNGuard(), _EpochTimer()
     cbs: list[keras.callbacks.Callback] = [nan_guard, timer]
+    if lr_schedule == "cosine":
+        cbs.append(_CosineDecay(epochs))
     if patience is not None:
         cbs.append(
             keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)

@@ -92,3 +92,19 @@ def test_dev_table_reports_the_returned_models_epoch():
     stopped = run_experiments({"b": "mlp_shallow"}, train, dev, epochs=3, batch_size=64,
                               patience=1, log=None)
     assert stopped.model_epoch("b") == stopped.results["b"].best_epoch
+
+
+def test_config_lr_schedule_reaches_train(monkeypatch):
+    import fmnist.training
+
+    seen = []
+    real_train = fmnist.training.train
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["lr_schedule"])
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(fmnist.training, "train", spy)
+    run_experiments({"cosine": Config("mlp_shallow", lr_schedule="cosine"), "constant": "mlp_shallow"},
+                    _data(64, 0), _data(32, 1), epochs=1, batch_size=32, log=None)  # fmt: skip
+    assert seen == ["cosine", None]

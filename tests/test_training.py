@@ -182,6 +182,34 @@ def test_train_bad_input(tmp_path):
         train(model, (x, y), checkpoint_path=tmp_path / "best.h5")
 
 
+class _RateLog(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.rates = getattr(self, "rates", []) + [float(np.asarray(self.model.optimizer.learning_rate))]
+
+
+def test_cosine_lr_schedule_decays_per_epoch_and_restores_the_compiled_rate():
+    x, y = blobs(32)
+    model = tiny_mlp()  # compiled with learning_rate 1e-2
+    log = _RateLog()
+    train(model, (x, y), epochs=4, batch_size=8, lr_schedule="cosine", callbacks=[log])
+    np.testing.assert_allclose(log.rates, [1e-2 * 0.5 * (1 + np.cos(np.pi * e / 4)) for e in range(4)], rtol=1e-5)
+    assert float(np.asarray(model.optimizer.learning_rate)) == pytest.approx(1e-2)
+    constant = _RateLog()
+    train(model, (x, y), epochs=2, batch_size=8, callbacks=[constant])
+    assert constant.rates == pytest.approx([1e-2, 1e-2])
+
+
+def test_lr_schedule_bad_input():
+    x, y = blobs(16)
+    with pytest.raises(ValueError, match=r"unknown lr_schedule 'step'; valid: \(None, 'cosine'\)"):
+        train(tiny_mlp(), (x, y), lr_schedule="step")
+    model = build_mlp(hidden_units=(4,))
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-2, 10, 0.9)),
+                  loss="sparse_categorical_crossentropy")  # fmt: skip
+    with pytest.raises(TypeError, match="LearningRateSchedule"):
+        train(model, (x, y), epochs=1, lr_schedule="cosine")
+
+
 def test_set_seed(monkeypatch):
     import tensorflow as tf
 

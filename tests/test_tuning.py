@@ -324,3 +324,10 @@ def test_compare_searches_reports_cost_and_best(tmp_path):
     assert table.loc["rs", "trials"] == 1
     with pytest.raises(ValueError, match="at least one"):
         compare_searches({})
+    relative = compare_searches({"hb": fake("hyperband", [0.5, 0.8], [2, 6]),
+                                 "rs": fake("random", [0.7, 0.75], [10, 10])}, reference="rs")
+    assert relative.loc["hb", "epochs / reference"] == 0.4
+    assert relative.loc["hb", "best - reference"] == pytest.approx(0.05)
+    assert relative.loc["rs", "best - reference"] == 0.0
+    with pytest.raises(ValueError, match="reference 'talos' is not one of the searches: hb"):
+        compare_searches({"hb": fake("hyperband", [0.5], [2])}, reference="talos")

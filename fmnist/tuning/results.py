@@ -185,14 +185,18 @@ def budget(results: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def compare_searches(searches: Mapping[str, "SearchResult"]) -> pd.DataFrame:
+def compare_searches(searches: Mapping[str, "SearchResult"], reference: str | None = None) -> pd.DataFrame:
     """One row per search: its cost (trials, epochs, trial time) and the best objective value.
 
     This is how engines and tuners are compared on the same space: the accuracy reached
-    against the epochs spent.
+    against the epochs spent. With ``reference`` (the name of one search, e.g. a random
+    search) two more columns relate every search to it: ``epochs / reference`` and
+    ``best - reference`` (the difference of the best objective values).
     """
     if not searches:
         raise ValueError("compare_searches needs at least one search")
+    if reference is not None and reference not in searches:
+        raise ValueError(f"reference {reference!r} is not one of the searches: {', '.join(searches)}")
     rows = []
     for name, search in searches.items():
         values = pd.to_numeric(search.results.get(search.objective), errors="coerce")
@@ -201,7 +205,16 @@ def compare_searches(searches: Mapping[str, "SearchResult"]) -> pd.DataFrame:
                      "trials": len(search.results), "epochs": search.total_epochs,
                      "trial_time": round(search.total_wall_time, 1),
                      f"best {search.objective}": best})  # fmt: skip
-    return pd.DataFrame(rows).set_index("search")
+    table = pd.DataFrame(rows).set_index("search")
+    if reference is not None:
+        objectives = {s.objective for s in searches.values()}
+        if len(objectives) != 1:
+            raise ValueError(f"searches optimize different objectives {sorted(objectives)}; "
+                             "a reference comparison needs one")  # fmt: skip
+        best = f"best {objectives.pop()}"
+        table["epochs / reference"] = (table["epochs"] / table.loc[reference, "epochs"]).round(3)
+        table["best - reference"] = table[best] - table.loc[reference, best]
+    return table
 
 
 # ----------------------------------------------------------------------------- outcomes
