@@ -62,7 +62,7 @@ class Profile:
         """``(trials, epochs per trial, training images)`` of a search over a ``layout`` space.
 
         >>> get_profile("full").tuning_budget("cnn")
-        (10, 6, 6000)
+        (12, 6, 6000)
         """
         if layout == "cnn":
             return self.cnn_tuning_trials, self.cnn_tuning_epochs, self.cnn_tuning_subset
@@ -101,13 +101,13 @@ PROFILES: dict[str, Profile] = {
         epochs=30,
         cnn_epochs=10,
         best_epochs=40,
-        cnn_best_epochs=16,
+        cnn_best_epochs=20,
         batch_size=128,
         patience=5,
         tuning_trials=20,
         tuning_epochs=10,
         tuning_subset=12_000,
-        cnn_tuning_trials=10,
+        cnn_tuning_trials=12,
         cnn_tuning_epochs=6,
         cnn_tuning_subset=6_000,
         cv_folds=5,
