@@ -196,6 +196,19 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_results(args) -> int:
+    from fmnist.report import load_results, results_dir, results_markdown, update_readme
+
+    results = load_results(args.dir or results_dir())
+    if args.profile is not None and not results.empty:
+        results = results[results["profile"] == args.profile]
+    if args.readme:
+        print(f"wrote {update_readme(args.readme, results)} ({len(results)} results)")
+    else:
+        print(results_markdown(results), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fmnist", description=__doc__.split("\n\n")[0],
@@ -259,6 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--write-notebooks", action="store_true",
                         help="save the executed notebooks back (refresh committed outputs)")
     report.set_defaults(func=_cmd_report)
+
+    results = sub.add_parser("results", help="the recorded results as a markdown table")
+    results.add_argument("--dir", default=None, help="results directory (default reports/results)")
+    results.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                         help="only results recorded under this profile")
+    results.add_argument("--readme", default=None, metavar="PATH",
+                         help="write the table into PATH's results block instead of printing it")
+    results.set_defaults(func=_cmd_results)
 
     from fmnist.benchmark import add_benchmark_parser
 

@@ -71,3 +71,24 @@ def test_tune_rejects_bad_trials(capsys, tmp_path):
                  "--directory", str(tmp_path)])
     assert code == EXIT_ERROR
     assert "max_trials" in capsys.readouterr().err
+
+
+def test_results_prints_and_writes_the_readme_block(capsys, tmp_path):
+    from fmnist import report
+
+    results = tmp_path / "results"
+    report.atomic_write_text(results / "a.json", json.dumps(
+        {"notebook": "05_cnn", "model": "cnn_best", "profile": "full", "params": 468778,
+         "test_accuracy": 0.94, "machine": "test CPU"}))  # fmt: skip
+    report.atomic_write_text(results / "b.json", json.dumps(
+        {"notebook": "05_cnn", "model": "cnn_small", "profile": "quick", "params": 63050}))
+    assert main(["results", "--dir", str(results), "--profile", "full"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Machine: test CPU.") and "cnn_best" in out and "cnn_small" not in out
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{report.README_BEGIN}\n{report.README_END}\n")
+    assert main(["results", "--dir", str(results), "--readme", str(readme)]) == 0
+    assert "| 05_cnn | cnn_small | quick |" in readme.read_text()
+    readme.write_text("nothing\n")
+    assert main(["results", "--dir", str(results), "--readme", str(readme)]) == 2
+    assert "has no results block" in capsys.readouterr().err

@@ -28,6 +28,32 @@ def test_record_and_load(results):
     assert not list(results.glob("*.part"))
 
 
+def test_results_markdown_names_the_machine_and_formats_numbers(results):
+    report.record_result("05_cnn", "cnn_medium", params=50186, epochs=10, train_time=201.4,
+                         test_accuracy=0.91234, test_loss=0.25)  # fmt: skip
+    report.record_result("07_regression", "single model", params=1153, epochs=1000, test_mse=0.0431)
+    text = report.results_markdown(report.load_results())
+    assert text.startswith(f"Machine: {report.machine_summary()}.\n")
+    assert "| 05_cnn | cnn_medium | quick | 50,186 | 10 | 201 | 0.9123 | 0.2500 |  |" in text
+    assert "| 07_regression | single model | quick | 1,153 | 1000 |  |  |  | 0.0431 |" in text
+    assert report.results_markdown(report.load_results(results / "none")) == "No results recorded yet.\n"
+
+
+def test_update_readme_replaces_only_the_results_block(results, tmp_path):
+    report.record_result("03_mlp", "mlp_deep", params=134794, test_accuracy=0.88)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\n\n{report.README_BEGIN}\nold table\n{report.README_END}\n\ntail\n")
+    report.update_readme(readme, report.load_results())
+    text = readme.read_text()
+    assert text.startswith(f"# title\n\n{report.README_BEGIN}\nMachine: ")
+    assert "old table" not in text and "| 03_mlp | mlp_deep |" in text
+    assert text.endswith(f"{report.README_END}\n\ntail\n")
+    readme.write_text("no markers\n")
+    with pytest.raises(report.ReportError, match="has no results block"):
+        report.update_readme(readme, report.load_results())
+    assert readme.read_text() == "no markers\n"
+
+
 def test_record_needs_names(results):
     with pytest.raises(ValueError, match="non-empty"):
         report.record_result("", "x")
