@@ -175,20 +175,24 @@ def _fresh(initializer, offset: int):
     return type(initializer).from_config(config)
 
 
+def _linear_unit(x, layer_cls, layer_kwargs, activation, batch_norm, names):
+    """A Dense/Conv2D layer, then its activation: inside the layer, or (with batch norm) after
+    ``BatchNormalization`` — then the layer has no bias, since batch norm's beta replaces it.
+    ``names``: (layer, batch norm, activation) layer names."""
+    x = layer_cls(activation=None if batch_norm else activation, use_bias=not batch_norm,
+                  name=names[0], **layer_kwargs)(x)  # fmt: skip
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name=names[1])(x)
+        x = keras.layers.Activation(activation, name=names[2])(x)
+    return x
+
+
 def _dense_stack(x, units, activation, initializer, batch_norm, dropouts, l2, namer):
     for u, rate in zip(units, dropouts):
         i = namer.next("hidden")
-        x = keras.layers.Dense(
-            u,
-            activation=None if batch_norm else activation,
-            use_bias=not batch_norm,
-            kernel_initializer=_fresh(initializer, i),
-            kernel_regularizer=_regularizer(l2),
-            name=f"hidden_{i}",
-        )(x)
-        if batch_norm:
-            x = keras.layers.BatchNormalization(name=f"bn_hidden_{i}")(x)
-            x = keras.layers.Activation(activation, name=f"act_hidden_{i}")(x)
+        layer = dict(units=u, kernel_initializer=_fresh(initializer, i), kernel_regularizer=_regularizer(l2))
+        x = _linear_unit(x, keras.layers.Dense, layer, activation, batch_norm,
+                         (f"hidden_{i}", f"bn_hidden_{i}", f"act_hidden_{i}"))  # fmt: skip
         x = _dropout(x, rate, namer)
     return x
 
@@ -360,20 +364,11 @@ def build_cnn(
         bn = batch_norm if spec["batch_norm"] is None else spec["batch_norm"]
         for _ in range(spec["convs"]):
             i = namer.next("conv")
-            x = keras.layers.Conv2D(
-                spec["filters"],
-                spec["kernel_size"],
-                strides=spec["strides"],
-                padding=spec["padding"],
-                activation=None if bn else activation,
-                use_bias=not bn,
-                kernel_initializer=_fresh(initializer, 1_000 + i),
-                kernel_regularizer=_regularizer(l2),
-                name=f"conv_{i}",
-            )(x)
-            if bn:
-                x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
-                x = keras.layers.Activation(activation, name=f"act_{i}")(x)
+            layer = dict(filters=spec["filters"], kernel_size=spec["kernel_size"],
+                         strides=spec["strides"], padding=spec["padding"],
+                         kernel_initializer=_fresh(initializer, 1_000 + i),
+                         kernel_regularizer=_regularizer(l2))  # fmt: skip
+            x = _linear_unit(x, keras.layers.Conv2D, layer, activation, bn, (f"conv_{i}", f"bn_{i}", f"act_{i}"))
         if spec["pool"]:
             pool_cls = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}
             x = pool_cls[spec["pool_type"]](
