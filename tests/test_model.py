@@ -314,3 +314,14 @@ def test_initializer_instance_is_not_shared_between_layers():
     for a, b in zip(kernels, kernels[1:]):
         assert not np.array_equal(a, b)
     assert all(k.min() >= -1.0 and k.max() <= 1.0 for k in kernels)
+
+
+def test_sin_activation_computes_sin_and_survives_save_load(tmp_path):
+    model = fm.build_regression_net(hidden_units=(3,), activation="SIN")
+    hidden = keras.Model(model.inputs, model.get_layer("hidden_1").output)
+    x = np.linspace(-3, 3, 7, dtype=np.float32).reshape(-1, 1)
+    kernel, bias = model.get_layer("hidden_1").get_weights()
+    np.testing.assert_allclose(hidden.predict(x, verbose=0), np.sin(x @ kernel + bias), atol=1e-6)
+    loaded = load_model(save_model(model, tmp_path / "sin.keras"))
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    assert "sin" in fm.ACTIVATIONS

@@ -82,9 +82,9 @@ def test_ready_spaces_grid_sizes_and_builds():
     assert {"architecture", "conv_blocks", "filters", "kernel_size", "strides"} <= set(cnn.names)
     reg = get_space("regression")
     assert reg.objective == "cv_mse" and reg.task == "regression"
-    assert reg.grid()["learning_rate"] == [1e-4, 1e-3, 1e-2]
+    assert reg.grid()["learning_rate"] == [1e-3, 0.00548, 3e-2]
     assert 0.0 in reg.grid()["l2"] and reg.grid()["dropout"][-1] == 0.25
-    assert set(reg.grid()["activation"]) == {"relu", "tanh", "leaky_relu"}
+    assert set(reg.grid()["activation"]) == {"relu", "tanh", "sin"}
     model = reg.build(reg.defaults())
     assert model.output_shape == (None, 1) and model.compiled
     small_cnn = cnn.build(dict(cnn.defaults(), architecture="all_conv", conv_blocks=3, strides=2))
@@ -165,7 +165,7 @@ def test_regression_cv_objective(engine, regression_data, tmp_path):
     assert (df["epochs"] == 2 * 2).all()  # 2 folds x 2 epochs
     for row in df.to_dict("records"):
         reg.check_config({n: row[n] for n in reg.names})
-        assert 1e-4 <= row["learning_rate"] <= 1e-2
+        assert 1e-3 <= row["learning_rate"] <= 3e-2
 
 
 # ------------------------------------------------------------------------------- resume
