@@ -190,7 +190,7 @@ def _cmd_report(args) -> int:
 
     index = build_reports(
         profile=args.profile, notebooks=args.notebooks or None,
-        write_notebooks=args.write_notebooks,
+        write_notebooks=args.write_notebooks, **({"timeout": args.cell_timeout} if args.cell_timeout else {}),
     )  # fmt: skip
     print(f"wrote {index}")
     return 0
@@ -271,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--notebooks", nargs="*", help="a subset, e.g. 01_data 03_mlp")
     report.add_argument("--write-notebooks", action="store_true",
                         help="save the executed notebooks back (refresh committed outputs)")
+    report.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
+                        help="seconds one notebook cell may run (default 4 hours)")
     report.set_defaults(func=_cmd_report)
 
     results = sub.add_parser("results", help="the recorded results as a markdown table")

@@ -139,15 +139,28 @@ def strip_volatile_metadata(nb) -> None:
             output.get("metadata", {}).pop("execution", None)
 
 
-def execute_notebook(path: Path, timeout: int = 1800):
+#: Per-cell time limit of the report runs: a full-profile cell may train several CNNs.
+CELL_TIMEOUT = 4 * 3600
+
+
+def _cell_label(nb, index) -> str:
+    first = nb.cells[index].source.splitlines()[0] if index is not None else "?"
+    return f"cell {index} ({first!r})"
+
+
+def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT):
     """Execute one notebook in its own directory; return the executed ``NotebookNode``.
 
+    Args:
+        timeout: seconds one cell may run.
+
     Raises:
-        ReportError: naming the notebook and the failing cell (index and first source line).
+        ReportError: naming the notebook and the failing (or timed-out) cell: index and first
+            source line.
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -160,9 +173,15 @@ def execute_notebook(path: Path, timeout: int = 1800):
             (i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
             None,
         )  # fmt: skip
-        first = nb.cells[index].source.splitlines()[0] if index is not None else "?"
         summary = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise ReportError(f"{path.name}: cell {index} ({first!r}) failed: {summary}") from exc
+        raise ReportError(f"{path.name}: {_cell_label(nb, index)} failed: {summary}") from exc
+    except CellTimeoutError as exc:
+        started = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count")]
+        index = started[-1] if started else None
+        raise ReportError(
+            f"{path.name}: {_cell_label(nb, index)} ran longer than the per-cell limit of {timeout} s "
+            "(fmnist report --cell-timeout SECONDS)"
+        ) from exc
     strip_volatile_metadata(nb)
     return nb
 
@@ -180,7 +199,7 @@ def build_reports(
     notebooks: list[str | Path] | None = None,
     out_dir: str | Path = REPORTS_DIR,
     write_notebooks: bool = False,
-    timeout: int = 3600,
+    timeout: int = CELL_TIMEOUT,
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
     log=print,
 ) -> Path:
@@ -192,6 +211,7 @@ def build_reports(
         out_dir: where the HTML files go.
         write_notebooks: also save the executed notebooks back (how the committed outputs of a
             full-profile run are produced).
+        timeout: seconds one cell may run (default :data:`CELL_TIMEOUT`).
 
     A failing notebook raises :class:`ReportError` naming notebook and cell; reports already
     written are kept (each file is written atomically once its notebook succeeded).

@@ -86,3 +86,10 @@ def test_build_reports_and_failure(tmp_path):
     assert "01_ok.html" in page and "0.5" in page and "quick" in page
     with pytest.raises(report.ReportError, match="unknown notebook"):
         report.build_reports("quick", notebooks=["99_x"], out_dir=out, notebooks_dir=nbdir)
+
+
+def test_a_cell_over_the_time_limit_is_named(tmp_path):
+    _notebook(tmp_path / "03_slow.ipynb", "x = 1", "import time\ntime.sleep(30)")
+    with pytest.raises(report.ReportError, match=r"03_slow.ipynb: cell 1 \('import time'\) ran longer than "
+                       r"the per-cell limit of 2 s \(fmnist report --cell-timeout SECONDS\)"):  # fmt: skip
+        report.execute_notebook(tmp_path / "03_slow.ipynb", timeout=2)
