@@ -186,11 +186,11 @@ def _cmd_tune(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from fmnist.report import build_reports
+    from fmnist.report import CELL_TIMEOUT, build_reports
 
     index = build_reports(
         profile=args.profile, notebooks=args.notebooks or None,
-        write_notebooks=args.write_notebooks, **({"timeout": args.cell_timeout} if args.cell_timeout else {}),
+        write_notebooks=args.write_notebooks, timeout=_default(args.cell_timeout, CELL_TIMEOUT),
     )  # fmt: skip
     print(f"wrote {index}")
     return 0

@@ -219,6 +219,8 @@ def build_reports(
     import nbformat
 
     prof = get_profile(profile)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive whole number of seconds, got {timeout!r}")
     out_dir = Path(out_dir)
     paths = list_notebooks(notebooks_dir)
     if notebooks:

@@ -92,3 +92,8 @@ def test_results_prints_and_writes_the_readme_block(capsys, tmp_path):
     readme.write_text("nothing\n")
     assert main(["results", "--dir", str(results), "--readme", str(readme)]) == 2
     assert "has no results block" in capsys.readouterr().err
+
+
+def test_report_rejects_a_non_positive_cell_timeout(capsys):
+    assert main(["report", "--notebooks", "01_data", "--cell-timeout", "0"]) == EXIT_ERROR
+    assert "timeout must be a positive whole number of seconds, got 0" in capsys.readouterr().err

@@ -32,7 +32,6 @@ import keras
 from fmnist.model.errors import UnknownNameError
 
 
-
 @keras.saving.register_keras_serializable(package="fmnist", name="sin")
 def sin(x):
     """Periodic activation ``sin(x)`` (as in SIREN, Sitzmann et al. 2020).
