@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from fmnist.checks import check_int
 from fmnist.model import check_input_shape, check_task, infer_task
 
 __all__ = [
@@ -165,8 +166,7 @@ def most_confused(cm: np.ndarray, class_names: Sequence[str] | None = None, k: i
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    k = check_int(k, "k")
     names = _names(class_names, cm.shape[0])
     rows = cm.sum(axis=1)
     cells = [

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from fmnist.checks import check_int
+
 __all__ = [
     "DEEP_THIN_CONFIGS",
     "MATRIX_INITS",
@@ -95,9 +97,7 @@ def matrix_product_simulation(depth: int = 100, size: int = 10, init: str = "glo
         raise ValueError(f"unknown init {init!r}; valid inits: {', '.join(MATRIX_INITS)}")
     if activation not in (None, "relu"):
         raise ValueError(f"activation must be None or 'relu', got {activation!r}")
-    for name, value in (("depth", depth), ("size", size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    depth, size = check_int(depth, "depth"), check_int(size, "size")
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(size).astype(dtype)
     rows = [(init, 0, float(x.mean()), float(x.std()))]

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from fmnist.atomic import atomic_write_text
+from fmnist.checks import check_int
 from fmnist.config import NOTEBOOKS_DIR, PROFILE_ENV, REPORTS_DIR, get_profile
 
 RESULTS_ENV = "FMNIST_RESULTS_DIR"
@@ -219,8 +220,7 @@ def build_reports(
     import nbformat
 
     prof = get_profile(profile)
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive whole number of seconds, got {timeout!r}")
+    timeout = check_int(timeout, "timeout", note=" (seconds)")
     out_dir = Path(out_dir)
     paths = list_notebooks(notebooks_dir)
     if notebooks:

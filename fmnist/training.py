@@ -35,6 +35,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from fmnist.checks import check_int
 from fmnist.model import build_model, check_input_shape, check_task, compile_model, infer_task
 
 __all__ = [
@@ -49,9 +50,8 @@ def set_seed(seed: int = 0, deterministic: bool = False) -> None:
     Op determinism makes repeated runs bit-identical at some speed cost; it stays on for the
     rest of the process once enabled.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    keras.utils.set_random_seed(int(seed))  # random, numpy, tf and the Keras seed generator
+    seed = check_int(seed, "seed", minimum=0)
+    keras.utils.set_random_seed(seed)  # random, numpy, tf and the Keras seed generator
     if deterministic:
         import tensorflow as tf
 
@@ -239,12 +239,6 @@ def _check_labels(model: keras.Model, y: np.ndarray, what: str) -> None:
         )
 
 
-def _check_positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def train(
     model: keras.Model,
     train_data: tuple[np.ndarray, np.ndarray],
@@ -287,12 +281,9 @@ def train(
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    epochs = _check_positive_int(epochs, "epochs")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    if patience is not None and (
-        isinstance(patience, bool) or not isinstance(patience, int) or patience < 0
-    ):
-        raise ValueError(f"patience must be None or an int >= 0, got {patience!r}")
+    epochs = check_int(epochs, "epochs")
+    batch_size = check_int(batch_size, "batch_size")
+    patience = check_int(patience, "patience", minimum=0, allow_none=True)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
     if on_nan not in ("raise", "return"):
@@ -435,8 +426,7 @@ def cross_validate(
     from sklearn.model_selection import KFold, StratifiedKFold
 
     check_task(task)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"k must be an int >= 2 (number of folds), got {k!r}")
+    k = check_int(k, "k", minimum=2, note=" (number of folds)")
     x, y = _unpack((x, y), "(x, y)")
     if k > len(x):
         raise ValueError(f"k={k} folds need at least {k} samples, got {len(x)}")

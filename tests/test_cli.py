@@ -96,4 +96,4 @@ def test_results_prints_and_writes_the_readme_block(capsys, tmp_path):
 
 def test_report_rejects_a_non_positive_cell_timeout(capsys):
     assert main(["report", "--notebooks", "01_data", "--cell-timeout", "0"]) == EXIT_ERROR
-    assert "timeout must be a positive whole number of seconds, got 0" in capsys.readouterr().err
+    assert "timeout must be an int >= 1 (seconds), got 0" in capsys.readouterr().err

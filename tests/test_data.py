@@ -241,6 +241,15 @@ def test_subset_is_stratified_and_validated():
     assert len(xs) == 100 and set(np.bincount(ys)) == {10}
     with pytest.raises(ValueError, match="larger than the data"):
         fd.subset(x, y, 501)
+    assert len(fd.subset(x, y, np.int64(50))[0]) == 50
+
+
+@pytest.mark.parametrize("n", [True, 0, 2.0])
+def test_subset_rejects_non_counts(n):
+    # True used to be taken as n=1; a bool is never a meaningful subset size.
+    y = _labels()
+    with pytest.raises(ValueError, match=rf"subset size n must be an int >= 1, got {n!r}"):
+        fd.subset(np.arange(len(y)), y, n)
 
 
 def test_split_report_counts():
@@ -262,6 +271,9 @@ def test_make_dataset_batches_and_shapes():
 def test_make_dataset_validates():
     with pytest.raises(ValueError, match="batch_size"):
         fd.make_dataset(np.zeros((4, 784)), np.zeros(4, int), batch_size=0)
+    # True used to be taken as batch_size=1; bools are rejected like other non-counts.
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1, got True"):
+        fd.make_dataset(np.zeros((4, 784)), np.zeros(4, int), batch_size=True)
     with pytest.raises(ValueError, match="samples"):
         fd.make_dataset(np.zeros((4, 784)), np.zeros(3, int))
 

@@ -117,7 +117,7 @@ def test_most_confused_orders_off_diagonal_cells():
     assert len(most_confused(cm, k=10)) == 4  # only non-zero off-diagonal cells
     with pytest.raises(ValueError, match="square"):
         most_confused(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="k must be a positive int"):
+    with pytest.raises(ValueError, match="k must be an int >= 1, got 0"):
         most_confused(cm, k=0)
 
 

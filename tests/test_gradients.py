@@ -47,7 +47,7 @@ def test_matrix_product_demo_stacks_all_inits():
 def test_matrix_product_errors():
     with pytest.raises(ValueError, match="unknown init 'xavier'.*uniform_small"):
         gradients.matrix_product_simulation(init="xavier")
-    with pytest.raises(ValueError, match="depth must be a positive int"):
+    with pytest.raises(ValueError, match="depth must be an int >= 1, got 0"):
         gradients.matrix_product_simulation(depth=0)
     with pytest.raises(ValueError, match="activation"):
         gradients.matrix_product_simulation(activation="tanh")

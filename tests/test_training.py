@@ -168,7 +168,7 @@ def test_train_bad_input(tmp_path):
         train(model, (x, y[:-1]))
     with pytest.raises(TypeError, match=r"\(x, y\) tuple"):
         train(model, x)
-    with pytest.raises(ValueError, match="epochs must be a positive int"):
+    with pytest.raises(ValueError, match="epochs must be an int >= 1, got 0"):
         train(model, (x, y), epochs=0)
     with pytest.raises(ValueError, match="patience"):
         train(model, (x, y), patience=-1)
@@ -221,7 +221,7 @@ def test_set_seed(monkeypatch):
     a = np.random.random(3)
     set_seed(5)
     np.testing.assert_array_equal(a, np.random.random(3))
-    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+    with pytest.raises(ValueError, match="seed must be an int >= 0, got -1"):
         set_seed(-1)
 
 

@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from fmnist.checks import check_int
+
 DATA_SOURCES = ("auto", "real", "synthetic")
 #: Presets with a PyTorch reference loop (the issue names these two).
 TORCH_PRESETS = ("cnn_medium", "mlp_medium")
@@ -65,10 +67,10 @@ class Variant:
         return variant
 
     def validate(self) -> None:
+        """Check every key is None or an int >= 1 (NumPy integers are stored as Python ints)."""
         for key in VARIANT_KEYS:
-            value = getattr(self, key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"variant {key} must be a positive int, got {value!r}")
+            value = check_int(getattr(self, key), f"variant {key}", allow_none=True)
+            object.__setattr__(self, key, value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,10 +145,8 @@ class BenchmarkConfig:
             "inference_batch_size": 1, "regression_epochs": 1, "gemm_size": 16, "seed": 0,
         }  # fmt: skip
         for name, low in ints.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                why = " (the first epoch is excluded from the steady state)" if name == "epochs" else ""
-                raise ValueError(f"{name} must be an int >= {low}{why}, got {value!r}")
+            why = " (the first epoch is excluded from the steady state)" if name == "epochs" else ""
+            object.__setattr__(self, name, check_int(getattr(self, name), name, low, note=why))
         threads = self.torch_threads
         if threads is None or isinstance(threads, int):
             threads = (threads,)

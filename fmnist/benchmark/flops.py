@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from fmnist.checks import check_int
+
 #: Training step FLOPs per forward FLOP (forward + two backward GEMMs per layer).
 TRAIN_FACTOR = 3
 
@@ -103,8 +105,7 @@ def measure_gemm(n: int = 2048, repeats: int = 5, seed: int = 0) -> dict[str, An
     """
     import tensorflow as tf
 
-    if isinstance(n, bool) or not isinstance(n, int) or n < 16:
-        raise ValueError(f"gemm size n must be an int >= 16, got {n!r}")
+    n = check_int(n, "gemm size n", minimum=16)
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fmnist.checks import check_int
+
 
 def build_augmentation(
     flip: bool = True,
@@ -80,8 +82,7 @@ def make_dataset(
     """
     import tensorflow as tf
 
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_int(batch_size, "batch_size")
     x = np.asarray(x)
     if y is not None:
         y = np.asarray(y)
@@ -92,7 +93,7 @@ def make_dataset(
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(int(batch_size))
+    ds = ds.batch(batch_size)
     if augment is not None:
         if x.shape[1:] not in ((784,), (28, 28, 1), (28, 28)):
             raise ValueError(f"augmentation needs 28x28 images, got samples of shape {x.shape[1:]}")

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from fmnist.checks import check_int
+
 IMAGE_SHAPE = (28, 28)
 LAYOUTS = {"mlp": (784,), "cnn": (28, 28, 1)}
 
@@ -110,14 +112,13 @@ def stratified_split(x, y, dev_fraction: float = 0.2, seed: int = 0):
 def subset(x, y, n: int, seed: int = 0):
     """A stratified random subset of ``n`` samples (for fast searches and the quick profile)."""
     y = check_labels(y, len(x))
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"subset size n must be a positive integer, got {n!r}")
+    n = check_int(n, "subset size n")
     if n > len(y):
         raise ValueError(f"subset size n={n} is larger than the data ({len(y)} samples)")
     if n == len(y):
         return x, y
     keep, _ = train_test_split(
-        np.arange(len(y)), train_size=int(n), stratify=y, random_state=seed, shuffle=True
+        np.arange(len(y)), train_size=n, stratify=y, random_state=seed, shuffle=True
     )
     keep = np.sort(keep)
     return x[keep], y[keep]

@@ -19,6 +19,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from fmnist.checks import check_int
 from fmnist.model.errors import InputShapeError, UnknownNameError
 
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
@@ -98,9 +99,7 @@ def compile_model(
     check_task(task)
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    spe = steps_per_execution
-    if isinstance(spe, bool) or not isinstance(spe, int) or spe < 1:
-        raise ValueError(f"steps_per_execution must be an int >= 1, got {steps_per_execution!r}")
+    steps_per_execution = check_int(steps_per_execution, "steps_per_execution")
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         optimizer = make_optimizer(optimizer, learning_rate, momentum, nesterov, weight_decay)
     n_out = model.output_shape[-1]

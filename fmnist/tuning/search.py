@@ -27,9 +27,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from fmnist.checks import check_int
 from fmnist.model.errors import UnknownNameError
 from fmnist.tuning.distributed import DistributedConfigError, distributed_role
 from fmnist.tuning.results import (
@@ -83,14 +83,6 @@ class SearchSettings:
     def fit_verbose(self) -> int:
         """Keras verbosity: silent in quiet mode, progress bars otherwise."""
         return 0 if self.quiet else 1
-
-
-def _positive_int(value: Any, name: str, minimum: int = 1, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}{' or None' if allow_none else ''}, got {value!r}")
-    return int(value)
 
 
 def _check_engine(engine: str, tuner: str | None) -> tuple[str, str]:
@@ -213,13 +205,12 @@ def run_search(
     """
     start = time.perf_counter()
     engine, tuner = _check_engine(engine, tuner)
-    max_trials = _positive_int(max_trials, "max_trials", allow_none=True)
-    epochs = _positive_int(epochs, "epochs")
-    cv_folds = _positive_int(cv_folds, "cv_folds", minimum=2)
-    batch_size = _positive_int(batch_size, "batch_size")
-    patience = _positive_int(patience, "patience", minimum=0, allow_none=True)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    max_trials = check_int(max_trials, "max_trials", allow_none=True)
+    epochs = check_int(epochs, "epochs")
+    cv_folds = check_int(cv_folds, "cv_folds", minimum=2)
+    batch_size = check_int(batch_size, "batch_size")
+    patience = check_int(patience, "patience", minimum=0, allow_none=True)
+    seed = check_int(seed, "seed", minimum=0)
     if fraction_limit is not None:
         if engine != "talos":
             raise ValueError("fraction_limit applies to engine='talos' only; use max_trials for KerasTuner")
