@@ -5,6 +5,7 @@ Examples::
     fmnist data info                 # where the data is, checksums, shapes, class counts
     fmnist data fetch                # obtain it (verified download into Keras's cache)
     fmnist train cnn_medium --epochs 5 --run-dir runs/cnn_medium
+    fmnist train cnn_best --epochs 20 --lr-schedule cosine --augment
     fmnist evaluate runs/cnn_medium/model.keras
     fmnist tune --space mlp --engine talos --max-trials 4
     fmnist report --profile quick    # execute the notebooks, export HTML to reports/
@@ -84,6 +85,14 @@ def _cmd_train(args) -> int:
 
     profile = get_profile(args.profile)
     preset = get_preset(args.preset)
+    lr_schedule = None if args.lr_schedule == "constant" else args.lr_schedule
+    augment = None  # checked before the run directory is created
+    if args.augment:
+        if preset.layout == "regression":
+            raise ValueError(f"--augment transforms images; {args.preset!r} is a regression preset")
+        from fmnist.data import build_augmentation
+
+        augment = build_augmentation(seed=args.seed)
     set_seed(args.seed)
     default_epochs = {"cnn": profile.cnn_epochs, "regression": profile.regression_epochs}
     epochs = _default(args.epochs, default_epochs.get(preset.layout, profile.epochs))
@@ -101,12 +110,13 @@ def _cmd_train(args) -> int:
         model, train_xy, dev_xy, epochs=epochs,
         batch_size=_default(args.batch_size, profile.batch_size),
         patience=args.patience, checkpoint_path=run_dir / "best.keras",
-        csv_path=run_dir / "history.csv", seed=args.seed,
+        csv_path=run_dir / "history.csv", seed=args.seed, augment=augment, lr_schedule=lr_schedule,
         verbose=1 if sys.stdout.isatty() else 2,
     )  # fmt: skip
     save_model(result.model, run_dir / "model.keras")
     metrics = evaluate(result.model, *test_xy)
-    summary = {"preset": args.preset, "profile": profile.name, **result.summary(),
+    summary = {"preset": args.preset, "profile": profile.name, "lr_schedule": args.lr_schedule,
+               "augment": bool(args.augment), **result.summary(),
                **{f"test_{k}": v for k, v in metrics.items()}}  # fmt: skip
     atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2, default=float))
     shown = ", ".join(f"test {k} {v:.4f}" for k, v in metrics.items())
@@ -235,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, default=None, help="early-stopping patience")
     train.add_argument("--optimizer", default="adam")
     train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                       help="cosine: decay the learning rate to ~0 over the epochs")
+    train.add_argument("--augment", action="store_true",
+                       help="random flips, rotations, erasing and noise (fmnist.data.build_augmentation)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--run-dir", default=None, help="default: runs/<preset>-<time>")
     train.set_defaults(func=_cmd_train)

@@ -57,6 +57,34 @@ def test_train_then_evaluate(capsys, tmp_path):
 
 
 @pytest.mark.realdata
+def test_train_passes_schedule_and_augmentation(monkeypatch, tmp_path):
+    import fmnist.training
+
+    seen = {}
+    real_train = fmnist.training.train
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(fmnist.training, "train", spy)
+    run = tmp_path / "run"
+    code = main(["train", "cnn_small", "--epochs", "1", "--subset", "300", "--lr-schedule", "cosine",
+                 "--augment", "--run-dir", str(run)])  # fmt: skip
+    assert code == 0
+    assert seen["lr_schedule"] == "cosine" and seen["augment"].name == "augmentation"
+    result = json.loads((run / "result.json").read_text())
+    assert result["lr_schedule"] == "cosine" and result["augment"] is True
+
+
+def test_augmenting_a_regression_preset_is_an_error_before_anything_is_written(capsys, tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", "regression_2layer", "--augment", "--run-dir", str(run)]) == EXIT_ERROR
+    assert "--augment transforms images; 'regression_2layer' is a regression preset" in capsys.readouterr().err
+    assert not run.exists()
+
+
+@pytest.mark.realdata
 def test_tune_talos_quick(capsys, tmp_path):
     code = main(["tune", "--space", "mlp", "--engine", "talos", "--max-trials", "2", "--epochs", "1",
                  "--subset", "500", "--directory", str(tmp_path), "--project-name", "t"])
