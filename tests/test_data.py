@@ -291,6 +291,19 @@ def test_augmentation_only_in_training():
 def test_augmentation_validates_strength():
     with pytest.raises(ValueError, match="rotation"):
         fd.build_augmentation(rotation=2.0)
+    with pytest.raises(ValueError, match=r"translation must be in \[0, 1\], got -0.1"):
+        fd.build_augmentation(translation=-0.1)
+
+
+def test_translation_shifts_whole_images_and_keeps_their_mass():
+    aug = fd.build_augmentation(flip=False, rotation=0, noise=0, erasing=0, translation=0.1, seed=0)
+    assert [layer.name for layer in aug.layers] == ["translate"]
+    x = np.zeros((64, 28, 28, 1), np.float32)
+    x[:, 10:18, 10:18] = 1.0  # a centred square: a shift of <= 3 px keeps it inside the image
+    out = np.asarray(aug(x, training=True))
+    np.testing.assert_allclose(out.sum(axis=(1, 2, 3)), 64.0, rtol=0.02)  # moved, not cropped
+    assert (np.abs(out - x).max(axis=(1, 2, 3)) > 0.5).mean() > 0.5  # most images moved
+    np.testing.assert_array_equal(np.asarray(aug(x, training=False)), x)
 
 
 # ---------------------------------------------------------------- regression data

@@ -24,6 +24,7 @@ def build_augmentation(
     noise: float = 0.05,
     erasing: float = 0.25,
     erasing_scale: tuple[float, float] = (0.02, 0.1),
+    translation: float = 0.0,
     seed: int = 0,
 ):
     """A Keras layer that augments ``(N, 28, 28, 1)`` images in [0, 1], only when training.
@@ -34,6 +35,8 @@ def build_augmentation(
         noise: standard deviation of additive Gaussian noise (0 disables).
         erasing: probability of erasing a random rectangle (0 disables).
         erasing_scale: area of the erased rectangle as a fraction of the image.
+        translation: maximum shift as a fraction of the height/width, e.g. 0.08 for about
+            2 pixels (0 disables; empty borders are filled with 0, the background).
         seed: seed of the random layers.
 
     Every layer is a stock Keras preprocessing layer, so in inference (``training=False``) the
@@ -41,7 +44,8 @@ def build_augmentation(
     """
     import keras
 
-    for label, value in (("rotation", rotation), ("noise", noise), ("erasing", erasing)):
+    for label, value in (("rotation", rotation), ("noise", noise), ("erasing", erasing),
+                         ("translation", translation)):  # fmt: skip
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{label} must be in [0, 1], got {value}")
     layers = []
@@ -51,6 +55,13 @@ def build_augmentation(
         layers.append(
             keras.layers.RandomRotation(rotation, fill_mode="constant", seed=seed + 1, name="rotate")
         )
+    if translation:
+        layers.append(
+            keras.layers.RandomTranslation(
+                translation, translation, fill_mode="constant", fill_value=0.0, seed=seed + 4,
+                name="translate",
+            )
+        )  # fmt: skip
     if erasing:
         layers.append(
             keras.layers.RandomErasing(
