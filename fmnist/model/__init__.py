@@ -56,6 +56,7 @@ from fmnist.model.compiling import (
 )
 from fmnist.model.errors import InputShapeError, UnknownNameError
 from fmnist.model.io import load_model, save_model
+from fmnist.model.layers import FusedBatchNormalization
 from fmnist.model.presets import (
     LAYOUTS,
     PRESETS,
@@ -68,7 +69,7 @@ from fmnist.model.presets import (
 
 __all__ = [
     "ACTIVATIONS", "CONV_BLOCK_DEFAULTS", "DEFAULT_STEPS_PER_EXECUTION", "INITIALIZERS",
-    "LAYOUTS", "OPTIMIZERS", "PRESETS", "TASKS", "InputShapeError", "Preset",
+    "LAYOUTS", "OPTIMIZERS", "PRESETS", "TASKS", "FusedBatchNormalization", "InputShapeError", "Preset",
     "UnknownNameError", "build_cnn", "build_deep_thin_mlp", "build_mlp", "build_model",
     "build_regression_net", "check_input_shape", "check_task", "compile_model", "get_preset",
     "infer_task", "load_model", "make_optimizer", "preset_layout", "register_preset",

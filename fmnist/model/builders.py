@@ -30,6 +30,7 @@ from typing import Any
 import keras
 
 from fmnist.model.errors import UnknownNameError
+from fmnist.model.layers import FusedBatchNormalization
 
 
 @keras.saving.register_keras_serializable(package="fmnist", name="sin")
@@ -196,7 +197,9 @@ def _linear_unit(x, layer_cls, layer_kwargs, activation, batch_norm, names):
     x = layer_cls(activation=None if batch_norm else activation, use_bias=not batch_norm,
                   name=names[0], **layer_kwargs)(x)  # fmt: skip
     if batch_norm:
-        x = keras.layers.BatchNormalization(name=names[1])(x)
+        # Convolutions get the fused kernel (same maths, ~10 % faster steps; see layers.py).
+        norm_cls = FusedBatchNormalization if layer_cls is keras.layers.Conv2D else keras.layers.BatchNormalization
+        x = norm_cls(name=names[1])(x)
         x = keras.layers.Activation(activation, name=names[2])(x)
     return x
 

@@ -1,0 +1,73 @@
+"""Tests of fmnist.model.layers: the fused batch norm is the Keras batch norm, only faster."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from fmnist.model import FusedBatchNormalization, build_cnn, build_mlp, load_model, save_model
+
+
+def _np(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
+def _pair(shape, **kwargs):
+    """A Keras and a fused batch norm with the same (non-trivial) weights."""
+    plain, fused = keras.layers.BatchNormalization(**kwargs), FusedBatchNormalization(**kwargs)
+    for layer in (plain, fused):
+        layer.build(shape)
+    rng = np.random.default_rng(1)
+    weights = [rng.normal(1.0, 0.3, w.shape).astype("float32") for w in plain.get_weights()]
+    weights[3] = np.abs(weights[3])  # moving variance
+    plain.set_weights(weights)
+    fused.set_weights(weights)
+    return plain, fused
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_fused_matches_keras_outputs_and_moving_statistics(training):
+    x = np.random.default_rng(0).normal(2.0, 3.0, (8, 5, 5, 4)).astype("float32")
+    plain, fused = _pair(x.shape, momentum=0.9)
+    before = fused.moving_variance.numpy().copy()
+    np.testing.assert_allclose(_np(fused(x, training=training)), _np(plain(x, training=training)), atol=1e-4)
+    for a, b in zip(fused.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # Training moves the moving averages (the same way as Keras, above); inference does not.
+    assert np.allclose(fused.moving_variance.numpy(), before) is not training
+
+
+def test_fused_gradients_match_keras():
+    x = tf.constant(np.random.default_rng(2).normal(0.0, 2.0, (6, 4, 4, 3)).astype("float32"))
+    plain, fused = _pair(x.shape)
+    grads = []
+    for layer in (plain, fused):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(tf.sin(layer(x, training=True)))
+        grads.append(tape.gradient(loss, [x, layer.gamma, layer.beta]))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-4, atol=1e-4)
+
+
+def test_inputs_the_kernel_cannot_take_use_the_keras_path():
+    x = np.random.default_rng(3).normal(size=(8, 6)).astype("float32")  # 2-D: not fusable
+    plain, fused = _pair(x.shape)
+    np.testing.assert_allclose(_np(fused(x, training=True)), _np(plain(x, training=True)), atol=1e-5)
+    no_scale = FusedBatchNormalization(scale=False)
+    assert no_scale(np.ones((2, 3, 3, 2), "float32"), training=True).shape == (2, 3, 3, 2)
+
+
+def test_builders_fuse_conv_batch_norm_only_and_the_model_round_trips(tmp_path):
+    model = build_cnn(conv_blocks=[{"filters": 4}], dense_units=(8,), batch_norm=True)
+    assert type(model.get_layer("bn_1")) is FusedBatchNormalization
+    assert type(model.get_layer("bn_hidden_1")) is keras.layers.BatchNormalization
+    assert type(build_mlp(hidden_units=(8,), batch_norm=True).get_layer("bn_hidden_1")) is (
+        keras.layers.BatchNormalization
+    )
+    x = np.random.default_rng(4).random((5, 28, 28, 1), dtype=np.float32)
+    loaded = load_model(save_model(model, tmp_path / "bn.keras"))
+    assert type(loaded.get_layer("bn_1")) is FusedBatchNormalization
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
