@@ -365,3 +365,16 @@ def test_splits_train_subset():
     assert len(xs) == 100 and set(np.bincount(ys)) == {10}
     assert splits.dev_subset(None)[0] is splits.x_dev
     assert len(splits.dev_subset(5, seed=0)[0]) == 5
+
+
+def test_splits_all_training_is_train_plus_dev_and_never_test():
+    y = _labels()
+    x = np.arange(len(y), dtype=np.float32)
+    splits = fd.Splits(x[:-40], y[:-40], x[-40:], y[-40:], -1 - x[:3], y[:3], fd.MNIST_CLASSES, "mlp")
+    xa, ya = splits.all_training()
+    np.testing.assert_array_equal(np.sort(xa), x)  # every train and dev sample, once
+    assert not set(splits.x_test) & set(xa)
+    xs, ys = splits.all_training(100, seed=0)
+    assert len(xs) == 100 and set(np.bincount(ys)) == {10} and set(xs) <= set(x)
+    with pytest.raises(ValueError, match="subset size n must be an int >= 1"):
+        splits.all_training(0)

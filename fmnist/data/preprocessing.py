@@ -170,6 +170,16 @@ class Splits:
             return self.x_dev, self.y_dev
         return subset(self.x_dev, self.y_dev, n, seed=seed)
 
+    def all_training(self, n: int | None = None, seed: int = 0):
+        """``(x, y)`` of train and dev together: the whole official training set, for the
+        final refit of a configuration already selected on dev (nothing is left to select
+        on). A stratified subset of ``n`` images when ``n`` is given and smaller."""
+        x = np.concatenate([self.x_train, self.x_dev])
+        y = np.concatenate([self.y_train, self.y_dev])
+        if n is None or n >= len(y):
+            return x, y
+        return subset(x, y, n, seed=seed)
+
     def report(self) -> pd.DataFrame:
         """Class counts per split (see :func:`split_report`)."""
         return split_report(
