@@ -182,10 +182,29 @@ def test_ratios_are_paired_within_repeats():
     assert rows["keras_default[spe=1] / keras_default"]["target"] is None
 
 
+def test_fused_variant_builds_keras_batch_norm_in_cnns_only():
+    import keras
+    import numpy as np
+
+    from fmnist.benchmark.keras_runs import run_keras_default
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 64)
+    rec, model = run_keras_default("cnn_best", x, y, epochs=2, batch_size=32, fused_batch_norm=0)
+    assert type(model.get_layer("bn_1")) is keras.layers.BatchNormalization
+    assert type(run_keras_default("cnn_best", x, y, 2, batch_size=32)[1].get_layer("bn_1")).__name__ == (
+        "FusedBatchNormalization"
+    )
+    mlp = run_keras_default("mlp_best", x.reshape(64, -1), y, 2, batch_size=32, fused_batch_norm=0)[1]
+    assert mlp.count_params() > 0  # ignored for MLPs instead of failing
+
+
 def test_variant_parsing():
     assert Variant.parse("bs=256, spe=8") == Variant(batch_size=256, steps_per_execution=8)
     assert Variant.parse("steps_per_execution=1").name == "keras_default[spe=1]"
-    for bad in ("", "bs=0", "lr=3", "bs=abc"):
+    assert Variant.parse("fused=0") == Variant(fused_batch_norm=0)
+    assert Variant.parse("fused=0").name == "keras_default[fused=0]"
+    for bad in ("", "bs=0", "lr=3", "bs=abc", "fused=2"):
         with pytest.raises(ValueError):
             Variant.parse(bad)
 

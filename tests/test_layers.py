@@ -67,6 +67,10 @@ def test_builders_fuse_conv_batch_norm_only_and_the_model_round_trips(tmp_path):
     assert type(build_mlp(hidden_units=(8,), batch_norm=True).get_layer("bn_hidden_1")) is (
         keras.layers.BatchNormalization
     )
+    unfused = build_cnn(conv_blocks=[{"filters": 4}], batch_norm=True, fused_batch_norm=False)
+    assert type(unfused.get_layer("bn_1")) is keras.layers.BatchNormalization
+    with pytest.raises(TypeError, match="fused_batch_norm must be True or False"):
+        build_cnn(batch_norm=True, fused_batch_norm="yes")
     x = np.random.default_rng(4).random((5, 28, 28, 1), dtype=np.float32)
     loaded = load_model(save_model(model, tmp_path / "bn.keras"))
     assert type(loaded.get_layer("bn_1")) is FusedBatchNormalization

@@ -36,7 +36,7 @@ JSON fields (schema ``fmnist-benchmark/1``; every "stats" is
   ``steps_per_execution``, ``input`` and stats of ``images_per_sec``, ``first_epoch_s``,
   ``steady_epoch_s``, ``tracing_overhead_s``, ``gflops``, ``pct_of_gemm_peak``; plus
   ``train_gflop_per_image``, ``rss_peak_mb``, ``rss_mb``. Methods: ``keras_default``,
-  ``keras_naive``, ``keras_default[bs=..,spe=..]`` variants, ``torch``;
+  ``keras_naive``, ``keras_default[bs=..,spe=..,fused=..]`` variants, ``torch``;
 * ``ratios``: per preset, ``comparison`` ("keras_default / keras_naive", ...), ``ratio``
   stats (paired within a repeat), issue F's ``target`` and ``meets_target`` on cnn_medium;
 * ``inference``: per preset, ``batch_size`` and stats of ``images_per_sec``, ``first_call_s``;

@@ -46,7 +46,8 @@ def _configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     add("--out", help="JSON path (default benchmarks/results/benchmark-<time>.json)")
     add("--data", choices=DATA_SOURCES, help="real Fashion-MNIST, synthetic, or auto (default)")
     add("--variant", action="append", metavar="SPEC", default=[],
-        help="extra default-path run, e.g. 'batch_size=256,steps_per_execution=8' (bs=, spe=); repeatable")
+        help="extra default-path run, e.g. 'batch_size=256,steps_per_execution=8' (bs=, spe=) or "
+             "'fused=0' (Keras's unfused batch norm in CNNs); repeatable")
     add("--naive-batch-size", type=int, help=f"batch size of the naive fit (default {d.naive_batch_size})")
     add("--inference-batch-size", type=int, help=f"predict batch size (default {d.inference_batch_size})")
     add("--regression-epochs", type=int, help=f"timed regression epochs (default {d.regression_epochs})")

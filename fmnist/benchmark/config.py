@@ -20,8 +20,10 @@ from fmnist.checks import check_int
 DATA_SOURCES = ("auto", "real", "synthetic")
 #: Presets with a PyTorch reference loop (the issue names these two).
 TORCH_PRESETS = ("cnn_medium", "mlp_medium")
-#: Keys a ``--variant`` may set (forwarded to ``compile_model`` / ``train``).
-VARIANT_KEYS = ("batch_size", "steps_per_execution")
+#: Keys a ``--variant`` may set (forwarded to ``compile_model`` / ``train``; ``fused_batch_norm``
+#: 0/1 to ``build_cnn``, so ``fused=0`` measures Keras's own batch norm against the default).
+VARIANT_KEYS = ("batch_size", "steps_per_execution", "fused_batch_norm")
+_VARIANT_SHORT = {"batch_size": "bs", "steps_per_execution": "spe", "fused_batch_norm": "fused"}
 MIN_SAMPLES = 32
 
 
@@ -32,24 +34,23 @@ def torch_method(threads: int | None) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-    """An extra run of the default path with other ``batch_size`` / ``steps_per_execution``."""
+    """An extra run of the default path with other ``batch_size`` / ``steps_per_execution`` /
+    ``fused_batch_norm`` (1: the default fused conv batch norm, 0: ``keras.layers.BatchNormalization``)."""
 
     batch_size: int | None = None
     steps_per_execution: int | None = None
+    fused_batch_norm: int | None = None
 
     @property
     def name(self) -> str:
-        parts = []
-        if self.batch_size is not None:
-            parts.append(f"bs={self.batch_size}")
-        if self.steps_per_execution is not None:
-            parts.append(f"spe={self.steps_per_execution}")
+        parts = [f"{_VARIANT_SHORT[key]}={getattr(self, key)}" for key in VARIANT_KEYS
+                 if getattr(self, key) is not None]  # fmt: skip
         return "keras_default[" + ",".join(parts) + "]"
 
     @classmethod
     def parse(cls, text: str) -> "Variant":
-        """Parse ``"batch_size=256,steps_per_execution=8"`` (short keys ``bs``/``spe`` too)."""
-        aliases = {"bs": "batch_size", "spe": "steps_per_execution"}
+        """Parse ``"batch_size=256,steps_per_execution=8"`` (short keys ``bs``/``spe``/``fused`` too)."""
+        aliases = {short: key for key, short in _VARIANT_SHORT.items()}
         values: dict[str, int] = {}
         for item in filter(None, (p.strip() for p in str(text).split(","))):
             match = re.fullmatch(r"([a-z_]+)\s*=\s*(\d+)", item)
@@ -57,7 +58,7 @@ class Variant:
             if key not in VARIANT_KEYS:
                 raise ValueError(
                     f"bad variant item {item!r} in {text!r}; expected KEY=INT with KEY one of "
-                    f"{', '.join(VARIANT_KEYS)} (or bs, spe), e.g. 'batch_size=256,spe=8'"
+                    f"{', '.join(VARIANT_KEYS)} (or bs, spe, fused), e.g. 'batch_size=256,spe=8'"
                 )
             values[key] = int(match.group(2))
         if not values:
@@ -67,9 +68,13 @@ class Variant:
         return variant
 
     def validate(self) -> None:
-        """Check every key is None or an int >= 1 (NumPy integers are stored as Python ints)."""
+        """Check every key is None or an int >= 1 (``fused_batch_norm``: 0 or 1); NumPy integers
+        are stored as Python ints."""
         for key in VARIANT_KEYS:
-            value = check_int(getattr(self, key), f"variant {key}", allow_none=True)
+            minimum = 0 if key == "fused_batch_norm" else 1
+            value = check_int(getattr(self, key), f"variant {key}", minimum, allow_none=True)
+            if key == "fused_batch_norm" and value not in (None, 0, 1):
+                raise ValueError(f"variant fused_batch_norm must be 0 or 1, got {value!r}")
             object.__setattr__(self, key, value)
 
 

@@ -123,17 +123,22 @@ def run_keras_default(
     batch_size: int | None = None,
     steps_per_execution: int | None = None,
     method: str = "keras_default",
+    fused_batch_norm: int | None = None,
 ):
     """Train ``preset`` with :func:`fmnist.training.train`; return ``(record, model)``.
 
-    ``batch_size`` / ``steps_per_execution`` of None keep the project's defaults.
+    ``batch_size`` / ``steps_per_execution`` / ``fused_batch_norm`` of None keep the project's
+    defaults; ``fused_batch_norm`` applies to CNN presets only (MLPs have no conv batch norm).
     """
-    from fmnist.model import build_model, compile_model
+    from fmnist.model import build_model, compile_model, preset_layout
     from fmnist.training import set_seed, train
 
     fresh_session()
     set_seed(seed)
-    model = build_model(preset)
+    overrides = {}
+    if fused_batch_norm is not None and preset_layout(preset) == "cnn":
+        overrides["fused_batch_norm"] = bool(fused_batch_norm)
+    model = build_model(preset, **overrides)
     compile_kwargs = {} if steps_per_execution is None else {"steps_per_execution": steps_per_execution}
     compile_model(model, task="classification", **compile_kwargs)
     bs = default_batch_size() if batch_size is None else batch_size

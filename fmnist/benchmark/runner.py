@@ -68,7 +68,8 @@ def _run_job(preset, method, x, y, cfg, variants, inference, repeat):
         rec = run_torch(preset, x, y, cfg.epochs, default_batch_size(), cfg.seed, threads)
         return {**rec, "method": method}
     v = variants[method]
-    return run_keras_default(preset, x, y, cfg.epochs, cfg.seed, v.batch_size, v.steps_per_execution, method)[0]
+    return run_keras_default(preset, x, y, cfg.epochs, cfg.seed, v.batch_size, v.steps_per_execution, method,
+                             v.fused_batch_norm)[0]  # fmt: skip
 
 
 def run_benchmark(
