@@ -28,6 +28,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from fmnist.checks import check_int
+
 __all__ = [
     "ActivationMaximum",
     "activation_patterns",
@@ -365,8 +367,8 @@ def maximize_activation(model: keras.Model, layer: str, index: int, steps: int =
     target = get_layer(model, layer)
     tensor, finish = _score_parts(target)
     index = _check_index(index, _units(target.output), f"unit index for layer {layer!r}")
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+    steps = check_int(steps, "steps")
+    blur_every = check_int(blur_every, "blur_every")
     shape = _input_shape(model)
     hw = _image_hw(shape)
     if blur and hw is None:

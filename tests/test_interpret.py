@@ -199,6 +199,11 @@ def test_maximize_activation_errors(mlp):
         interpret.maximize_activation(mlp, "nope", 0)
     with pytest.raises(TypeError, match="must be an int"):
         interpret.maximize_activation(mlp, "output", 1.5)
+    for steps in (0, 2.5, True):
+        with pytest.raises(ValueError, match=f"steps must be an int >= 1, got {steps!r}"):
+            interpret.maximize_activation(mlp, "output", 0, steps=steps)
+    with pytest.raises(ValueError, match="blur_every must be an int >= 1, got 0"):
+        interpret.maximize_activation(mlp, "output", 0, blur_every=0)
 
 
 def test_grad_cam_highlights_the_region_that_drives_the_class(toy, toy_image):

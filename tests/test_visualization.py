@@ -85,6 +85,8 @@ def test_plot_images_first_n_and_per_class(images, save):
     save(fig)
     with pytest.raises(ValueError, match="per_class needs the labels"):
         viz.plot_images(x, per_class=2)
+    with pytest.raises(ValueError, match="per_class must be an int >= 1 or None, got 0"):
+        viz.plot_images(x, y, per_class=0)
     with pytest.raises(ValueError, match="does not fit 4 class names"):
         viz.plot_images(x, y + 1, class_names=NAMES)
     with pytest.raises(ValueError, match="cannot show an array of shape"):

@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from fmnist.checks import check_int
 from fmnist.visualization._common import (
     CORRECT_COLOR,
     IMAGE_CMAP,
@@ -54,8 +55,7 @@ def plot_images(x, y=None, class_names: Sequence[str] | None = None, n: int = 25
     if per_class is not None:
         if y is None:
             raise ValueError("per_class needs the labels y")
-        if per_class < 1:
-            raise ValueError(f"per_class must be >= 1, got {per_class}")
+        per_class = check_int(per_class, "per_class", allow_none=True)
         classes = np.unique(y)
         fig, axes = new_figure(len(classes), per_class,
                                figsize=(1.1 * per_class + 1.2, 1.1 * len(classes)))
