@@ -58,6 +58,9 @@ def test_inputs_the_kernel_cannot_take_use_the_keras_path():
     np.testing.assert_allclose(_np(fused(x, training=True)), _np(plain(x, training=True)), atol=1e-5)
     no_scale = FusedBatchNormalization(scale=False)
     assert no_scale(np.ones((2, 3, 3, 2), "float32"), training=True).shape == (2, 3, 3, 2)
+    images = np.random.default_rng(5).normal(size=(4, 3, 3, 2)).astype("float32")
+    plain, renorm = _pair(images.shape, renorm=True)  # Keras-only option: same outputs as Keras
+    np.testing.assert_allclose(_np(renorm(images, training=True)), _np(plain(images, training=True)), atol=1e-5)
 
 
 def test_builders_fuse_conv_batch_norm_only_and_the_model_round_trips(tmp_path):

@@ -18,8 +18,8 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     rounding; pinned by ``tests/test_model.py``), so it is a drop-in subclass:
     ``isinstance(layer, keras.layers.BatchNormalization)`` holds.
 
-    Inputs that the fused kernel does not take (not 4-D NHWC float32, a mask, ``center`` or
-    ``scale`` off) go through the Keras implementation.
+    What the fused kernel does not cover (inputs that are not 4-D NHWC float32, a mask,
+    ``center`` or ``scale`` off, ``renorm``, ``synchronized``) goes through the Keras code.
 
     >>> import numpy as np
     >>> layer = FusedBatchNormalization()
@@ -28,9 +28,9 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     """
 
     def _fusable(self, inputs, mask) -> bool:
-        rank = len(inputs.shape)
         return (
-            rank == 4 and self.axis in (-1, 3) and mask is None and self.center and self.scale
+            len(inputs.shape) == 4 and self.axis in (-1, 3) and mask is None
+            and self.center and self.scale and not self.renorm and not self.synchronized
             and keras.backend.standardize_dtype(inputs.dtype) == "float32"
         )  # fmt: skip
 
