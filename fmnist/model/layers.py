@@ -15,7 +15,7 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     while tf.keras 2 called ``FusedBatchNormV3`` (one oneDNN op each way) for 4-D inputs.
     This layer does the same; measured on this 2-core CPU (``cnn_best`` train step, batch 128)
     the step is ~10 % faster. Same weights, config and results as the Keras layer (to float
-    rounding; pinned by ``tests/test_model.py``), so it is a drop-in subclass:
+    rounding; pinned by ``tests/test_layers.py``), so it is a drop-in subclass:
     ``isinstance(layer, keras.layers.BatchNormalization)`` holds.
 
     What the fused kernel does not cover (inputs that are not 4-D NHWC float32, a mask,
