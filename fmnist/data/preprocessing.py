@@ -142,6 +142,13 @@ def split_report(splits: dict[str, np.ndarray], class_names=None) -> pd.DataFram
     return table
 
 
+def _at_most(x, y, n: int | None, seed: int):
+    """All of ``(x, y)``, or a stratified subset of ``n`` when ``n`` is given and smaller."""
+    if n is None or n >= len(y):
+        return x, y
+    return subset(x, y, n, seed=seed)
+
+
 @dataclasses.dataclass
 class Splits:
     """Preprocessed train/dev/test arrays of one dataset for one layout."""
@@ -159,16 +166,12 @@ class Splits:
     def train_subset(self, n: int | None, seed: int = 0):
         """``(x, y)`` of the training split, a stratified subset of ``n`` images when ``n`` is
         given and smaller than the split (the quick profile), else the whole split."""
-        if n is None or n >= len(self.y_train):
-            return self.x_train, self.y_train
-        return subset(self.x_train, self.y_train, n, seed=seed)
+        return _at_most(self.x_train, self.y_train, n, seed)
 
     def dev_subset(self, n: int | None, seed: int = 0):
         """``(x, y)`` of the dev split, stratified down to ``n`` images when ``n`` is smaller
         (the quick profile validates on fewer images), else the whole split."""
-        if n is None or n >= len(self.y_dev):
-            return self.x_dev, self.y_dev
-        return subset(self.x_dev, self.y_dev, n, seed=seed)
+        return _at_most(self.x_dev, self.y_dev, n, seed)
 
     def all_training(self, n: int | None = None, seed: int = 0):
         """``(x, y)`` of train and dev together: the whole official training set, for the
@@ -176,9 +179,7 @@ class Splits:
         on). A stratified subset of ``n`` images when ``n`` is given and smaller."""
         x = np.concatenate([self.x_train, self.x_dev])
         y = np.concatenate([self.y_train, self.y_dev])
-        if n is None or n >= len(y):
-            return x, y
-        return subset(x, y, n, seed=seed)
+        return _at_most(x, y, n, seed)
 
     def report(self) -> pd.DataFrame:
         """Class counts per split (see :func:`split_report`)."""
