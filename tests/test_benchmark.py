@@ -7,8 +7,10 @@ finite, positive numbers in the documented places.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
+import subprocess
 import sys
 
 import pytest
@@ -235,8 +237,16 @@ def test_torch_missing_gives_a_note(monkeypatch):
     assert module is None and "not importable" in note
 
 
+def _torch_or_skip():
+    """PyTorch through ``torch_status`` (never a bare import: see its docstring), or skip."""
+    module, note = torch_status()
+    if module is None:
+        pytest.skip(note)
+    return module
+
+
 def test_torch_translation_has_the_same_trainable_parameters():
-    pytest.importorskip("torch")
+    _torch_or_skip()
     from fmnist.benchmark.torch_ref import keras_to_torch, keras_trainable_params
     from fmnist.model import build_model
 
@@ -244,3 +254,20 @@ def test_torch_translation_has_the_same_trainable_parameters():
         model = build_model(preset)
         net = keras_to_torch(model)
         assert sum(p.numel() for p in net.parameters()) == keras_trainable_params(model), preset
+
+
+def test_torch_reference_runs_after_tensorflow_in_one_process():
+    # A fresh interpreter that has loaded TensorFlow first, as `fmnist benchmark` does: with
+    # triton importable this used to die with a segmentation fault (no Python error to catch).
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("PyTorch is not installed (optional extra 'bench')")
+    code = (
+        "import numpy as np, tensorflow\n"
+        "from fmnist.benchmark.torch_ref import run_torch\n"
+        "x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)\n"
+        "y = np.arange(64) % 10\n"
+        "rec = run_torch('cnn_medium', x, y, epochs=2, batch_size=32)\n"
+        "assert rec['images_per_sec'] > 0 and rec['params'] == 50186, rec\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -41,9 +41,15 @@ def torch_status():
     cores a 2-thread conv net ran ~4x slower here (330 vs 1,300-2,100 img/s for cnn_medium),
     which would make the reference look worse than PyTorch is. TensorFlow and NumPy do not
     use OpenMP here, so the Keras measurements are unaffected.
+
+    Triton is also hidden from PyTorch (``sys.modules["triton"] = None``, which PyTorch reads
+    as "not installed"): the PyPI torch wheel pulls in ``triton``, a GPU kernel compiler the
+    CPU loop never uses, and importing its native module after TensorFlow crashed the whole
+    process with a segmentation fault here (torch 2.14.1, triton 3.8.0, TF 2.21).
     """
     if "torch" not in sys.modules and importlib.util.find_spec("torch") is not None:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        sys.modules.setdefault("triton", None)
     try:
         import torch
     except ImportError as exc:  # an optional extra: never required
