@@ -268,6 +268,20 @@ def test_make_dataset_batches_and_shapes():
     np.testing.assert_array_equal(got, np.sort(y))
 
 
+def test_make_dataset_turns_the_tf_data_autotuner_off_and_keeps_the_order():
+    # Performance setting pinned (the autotuner cost whole epochs on one core, see
+    # make_dataset); the shuffled order must not depend on it.
+    x = np.arange(64, dtype=np.float32).reshape(64, 1)
+
+    def order():
+        ds = fd.make_dataset(x, np.zeros(64, int), batch_size=8, shuffle=True, seed=3)
+        assert ds.options().autotune.enabled is False
+        return np.concatenate([b[0].numpy().ravel() for b in ds])
+
+    first = order()
+    assert sorted(first) == list(range(64)) and np.array_equal(first, order())
+
+
 def test_make_dataset_validates():
     with pytest.raises(ValueError, match="batch_size"):
         fd.make_dataset(np.zeros((4, 784)), np.zeros(4, int), batch_size=0)
