@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from fmnist.benchmark import BenchmarkConfig, Variant, add_benchmark_parser, config_from_args, count_flops, main
-from fmnist.benchmark.measure import steady_throughput, summarize
+from fmnist.benchmark.measure import epoch_cpu_per_wall, steady_throughput, summarize
 from fmnist.benchmark.output import format_report
 from fmnist.benchmark.torch_ref import torch_status
 
@@ -87,6 +87,9 @@ def test_training_rows_cover_every_preset_and_method(tiny_run):
                 assert _is_pos(row[key]["median"]), (preset, row["method"], key)
             assert _is_pos(row["rss_peak_mb"]) and _is_pos(row["train_gflop_per_image"])
     assert len(result["raw"]["training"]) == len(rows) * result["data"]["repeats"]
+    for run in result["raw"]["training"]:
+        assert len(run["epoch_cpu_per_wall"]) == len(run["epoch_times"]) == result["data"]["epochs"]
+        assert all(_is_pos(v) for v in run["epoch_cpu_per_wall"]), run["method"]
 
 
 def test_ratios_inference_regression_gemm_sections(tiny_run):
@@ -139,6 +142,8 @@ def test_summarize_and_steady_throughput():
     assert summarize([])["median"] is None
     assert steady_throughput(100, [10.0, 1.0, 1.0]) == pytest.approx(100.0)
     assert math.isnan(steady_throughput(100, [1.0]))
+    ratios = epoch_cpu_per_wall([2.0, 1.0, 0.0], [3.9, 1.04, 0.5])
+    assert ratios[:2] == pytest.approx([1.95, 1.04]) and math.isnan(ratios[2])
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,8 @@ JSON fields (schema ``fmnist-benchmark/1``; every "stats" is
   ``repeats``; ``defaults``: the default path's ``batch_size``, ``steps_per_execution``;
 * ``training``: one row per (preset, method) with ``params``, ``batch_size``,
   ``steps_per_execution``, ``input`` and stats of ``images_per_sec``, ``first_epoch_s``,
-  ``steady_epoch_s``, ``tracing_overhead_s``, ``gflops``, ``pct_of_gemm_peak``; plus
+  ``steady_epoch_s``, ``tracing_overhead_s``, ``gflops``, ``pct_of_gemm_peak``,
+  ``cpu_per_wall`` (process CPU seconds per wall second), ``cpu_ms_per_image``; plus
   ``train_gflop_per_image``, ``rss_peak_mb``, ``rss_mb``. Methods: ``keras_default``,
   ``keras_naive``, ``keras_default[bs=..,spe=..,fused=..]`` variants, ``torch``;
 * ``ratios``: per preset, ``comparison`` ("keras_default / keras_naive", ...), ``ratio``
@@ -45,7 +46,8 @@ JSON fields (schema ``fmnist-benchmark/1``; every "stats" is
 * ``gemm``: ``n``, ``numpy_gflops``/``tensorflow_gflops`` stats, ``peak_gflops``;
 * ``flops``: per preset, per-layer MACs, ``forward_flops``, ``train_flops`` (per image);
 * ``torch``: ``available``, ``version``, ``note`` (why skipped), ``presets``, ``skipped``;
-* ``memory``: ``peak_rss_mb``; ``notes``; ``raw``: every individual run.
+* ``memory``: ``peak_rss_mb``; ``notes``; ``raw``: every individual run, with per-epoch
+  ``epoch_times`` and ``epoch_cpu_per_wall`` for training runs.
 """
 
 from fmnist.benchmark.cli import add_benchmark_parser, config_from_args, main, run_from_args

@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from fmnist.benchmark.measure import EpochTimer, current_rss_mb, peak_rss_mb, steady_throughput
+from fmnist.benchmark.measure import (
+    EpochTimer, current_rss_mb, epoch_cpu_per_wall, peak_rss_mb, steady_throughput,
+)
 
 N_CLASSES = 10
 
@@ -99,6 +101,7 @@ def _record(
         "steady_epoch_s": float(np.median(steady)) if steady else float("nan"),
         "images_per_sec": float(steady_throughput(n, times)),
         "cpu_per_wall": float(sum(cpu_steady) / sum(steady)) if steady and sum(steady) > 0 else float("nan"),
+        "epoch_cpu_per_wall": epoch_cpu_per_wall(times, cpu_times),
         "cpu_ms_per_image": float(1000.0 * sum(cpu_steady) / (n * len(steady))) if steady else float("nan"),
         **extra,
         "rss_mb": current_rss_mb(),

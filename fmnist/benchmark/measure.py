@@ -54,6 +54,15 @@ def steady_throughput(n_images: int, epoch_times: Sequence[float]) -> float:
     return n_images * len(steady) / sum(steady)
 
 
+def epoch_cpu_per_wall(epoch_times: Sequence[float], cpu_times: Sequence[float]) -> list[float]:
+    """Process-CPU seconds per wall second of each epoch (NaN for a zero-length epoch).
+
+    One value per epoch, not just the run's average: an epoch that left a core idle stands
+    out (on this 2-core machine tf.data's autotuner did that to whole epochs).
+    """
+    return [float(c / t) if t > 0 else float("nan") for t, c in zip(epoch_times, cpu_times)]
+
+
 class EpochTimer:
     """Keras callback factory: per-epoch wall and process-CPU times of a ``fit`` call.
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from fmnist.benchmark.measure import current_rss_mb, peak_rss_mb, steady_throughput
+from fmnist.benchmark.measure import current_rss_mb, epoch_cpu_per_wall, peak_rss_mb, steady_throughput
 
 #: PyTorch's own thread count, saved before any run changes it (``set_num_threads`` is global).
 DEFAULT_THREADS: dict[str, int] = {}
@@ -205,6 +205,7 @@ def run_torch(
         "steady_epoch_s": float(np.median(times[1:])) if len(times) > 1 else float("nan"),
         "images_per_sec": float(steady_throughput(n, times)),
         "cpu_per_wall": float(sum(cpu_steady) / sum(steady)) if steady else float("nan"),
+        "epoch_cpu_per_wall": epoch_cpu_per_wall(times, cpu_times),
         "cpu_ms_per_image": float(1000.0 * sum(cpu_steady) / (n * len(steady))) if steady else float("nan"),
         "batch_size": batch_size,
         "steps_per_execution": None,
