@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from fmnist.benchmark import BenchmarkConfig, Variant, add_benchmark_parser, config_from_args, count_flops, main
-from fmnist.benchmark.measure import epoch_cpu_per_wall, steady_throughput, summarize
+from fmnist.benchmark.measure import epoch_cpu_per_wall, epoch_fields, steady_throughput, summarize
 from fmnist.benchmark.output import format_report
 from fmnist.benchmark.torch_ref import torch_status
 
@@ -144,6 +144,10 @@ def test_summarize_and_steady_throughput():
     assert math.isnan(steady_throughput(100, [1.0]))
     ratios = epoch_cpu_per_wall([2.0, 1.0, 0.0], [3.9, 1.04, 0.5])
     assert ratios[:2] == pytest.approx([1.95, 1.04]) and math.isnan(ratios[2])
+    fields = epoch_fields(100, [10.0, 1.0, 3.0], [12.0, 2.0, 3.0])  # epoch 1 (tracing) left out
+    assert fields["epochs"] == 3 and fields["first_epoch_s"] == 10.0 and fields["steady_epoch_s"] == 2.0
+    assert fields["images_per_sec"] == pytest.approx(50.0) and fields["cpu_per_wall"] == pytest.approx(1.25)
+    assert fields["cpu_ms_per_image"] == pytest.approx(25.0) and fields["epoch_cpu_per_wall"] == [1.2, 2.0, 1.0]
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from fmnist.benchmark.measure import (
-    EpochTimer, current_rss_mb, epoch_cpu_per_wall, peak_rss_mb, steady_throughput,
-)
+from fmnist.benchmark.measure import EpochTimer, current_rss_mb, epoch_fields, peak_rss_mb
 
 N_CLASSES = 10
 
@@ -89,20 +87,11 @@ def benchmark_data(presets: Iterable[str], samples: int, data: str = "auto", see
 def _record(
     preset: str, method: str, model, n: int, times: list[float], cpu_times: list[float], **extra: Any
 ) -> dict[str, Any]:
-    steady, cpu_steady = times[1:], cpu_times[1:]
     return {
         "preset": preset,
         "method": method,
         "params": int(model.count_params()),
-        "samples": n,
-        "epochs": len(times),
-        "epoch_times": [float(t) for t in times],
-        "first_epoch_s": float(times[0]),
-        "steady_epoch_s": float(np.median(steady)) if steady else float("nan"),
-        "images_per_sec": float(steady_throughput(n, times)),
-        "cpu_per_wall": float(sum(cpu_steady) / sum(steady)) if steady and sum(steady) > 0 else float("nan"),
-        "epoch_cpu_per_wall": epoch_cpu_per_wall(times, cpu_times),
-        "cpu_ms_per_image": float(1000.0 * sum(cpu_steady) / (n * len(steady))) if steady else float("nan"),
+        **epoch_fields(n, times, cpu_times),
         **extra,
         "rss_mb": current_rss_mb(),
         "rss_peak_mb": peak_rss_mb(),

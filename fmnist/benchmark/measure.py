@@ -63,6 +63,26 @@ def epoch_cpu_per_wall(epoch_times: Sequence[float], cpu_times: Sequence[float])
     return [float(c / t) if t > 0 else float("nan") for t, c in zip(epoch_times, cpu_times)]
 
 
+def epoch_fields(n_images: int, epoch_times: Sequence[float], cpu_times: Sequence[float]) -> dict[str, Any]:
+    """The timing fields of one training run's record (Keras or PyTorch alike): per-epoch
+    wall and CPU/wall, first epoch, and the steady state (epochs 2..N) as images/s, median
+    epoch, CPU/wall and CPU milliseconds per image."""
+    times = [float(t) for t in epoch_times]
+    steady, cpu_steady = times[1:], [float(c) for c in cpu_times[1:]]
+    busy = bool(steady) and sum(steady) > 0
+    return {
+        "samples": n_images,
+        "epochs": len(times),
+        "epoch_times": times,
+        "first_epoch_s": times[0],
+        "steady_epoch_s": float(np.median(steady)) if steady else float("nan"),
+        "images_per_sec": float(steady_throughput(n_images, times)),
+        "cpu_per_wall": sum(cpu_steady) / sum(steady) if busy else float("nan"),
+        "epoch_cpu_per_wall": epoch_cpu_per_wall(times, cpu_times),
+        "cpu_ms_per_image": 1000.0 * sum(cpu_steady) / (n_images * len(steady)) if steady else float("nan"),
+    }
+
+
 class EpochTimer:
     """Keras callback factory: per-epoch wall and process-CPU times of a ``fit`` call.
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from fmnist.benchmark.measure import current_rss_mb, epoch_cpu_per_wall, peak_rss_mb, steady_throughput
+from fmnist.benchmark.measure import current_rss_mb, epoch_fields, peak_rss_mb
 
 #: PyTorch's own thread count, saved before any run changes it (``set_num_threads`` is global).
 DEFAULT_THREADS: dict[str, int] = {}
@@ -193,20 +193,11 @@ def run_torch(
         loss = float(batch_loss.detach())
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu)
-    steady, cpu_steady = times[1:], cpu_times[1:]
     return {
         "preset": preset,
         "method": "torch",
         "params": trainable,
-        "samples": n,
-        "epochs": epochs,
-        "epoch_times": times,
-        "first_epoch_s": times[0],
-        "steady_epoch_s": float(np.median(times[1:])) if len(times) > 1 else float("nan"),
-        "images_per_sec": float(steady_throughput(n, times)),
-        "cpu_per_wall": float(sum(cpu_steady) / sum(steady)) if steady else float("nan"),
-        "epoch_cpu_per_wall": epoch_cpu_per_wall(times, cpu_times),
-        "cpu_ms_per_image": float(1000.0 * sum(cpu_steady) / (n * len(steady))) if steady else float("nan"),
+        **epoch_fields(n, times, cpu_times),
         "batch_size": batch_size,
         "steps_per_execution": None,
         "input": "in-memory tensors, randperm batches",
