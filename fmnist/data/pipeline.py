@@ -123,9 +123,9 @@ def make_dataset(
             ds = ds.map(_augment, num_parallel_calls=tf.data.AUTOTUNE)
         else:
             ds = ds.map(lambda a, b: (_augment(a), b), num_parallel_calls=tf.data.AUTOTUNE)
-    # tf.data's autotuner off: with it on, about half of the steady-state epochs of cnn_medium
-    # ran on one of the two cores (CPU/wall 1.04 instead of 1.95, epochs ~1.9x longer) on this
-    # 2-core machine; with it off every epoch used both cores (same data, same results).
+    # tf.data's autotuner off: with it on, 13 of 35 steady-state epochs of cnn_medium (5 probe
+    # runs) ran on one of the two cores (CPU/wall 1.04 instead of 1.95, epochs ~1.9x longer) on
+    # this 2-core machine; with it off, 28 of 28 used both cores (same data, same results).
     options = tf.data.Options()
     options.autotune.enabled = False
     return ds.prefetch(PREFETCH_BATCHES).with_options(options)
