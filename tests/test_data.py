@@ -273,13 +273,22 @@ def test_make_dataset_turns_the_tf_data_autotuner_off_and_keeps_the_order():
     # make_dataset); the shuffled order must not depend on it.
     x = np.arange(64, dtype=np.float32).reshape(64, 1)
 
-    def order():
-        ds = fd.make_dataset(x, np.zeros(64, int), batch_size=8, shuffle=True, seed=3)
-        assert ds.options().autotune.enabled is False
+    import tensorflow as tf
+
+    def dataset():
+        return fd.make_dataset(x, np.zeros(64, int), batch_size=8, shuffle=True, seed=3)
+
+    def order(ds):
         return np.concatenate([b[0].numpy().ravel() for b in ds])
 
-    first = order()
-    assert sorted(first) == list(range(64)) and np.array_equal(first, order())
+    assert dataset().options().autotune.enabled is False
+    autotuned = tf.data.Options()
+    autotuned.autotune.enabled = True
+    with_autotuner = dataset().with_options(autotuned)
+    assert with_autotuner.options().autotune.enabled is True
+    first = order(dataset())
+    assert sorted(first) == list(range(64))
+    assert np.array_equal(first, order(with_autotuner))
 
 
 def test_make_dataset_validates():
