@@ -12,6 +12,7 @@ Example (``model``/``*_result`` from :func:`fmnist.training.train`, ``s`` from
     most_confused(cm, s.class_names, k=3)                    # e.g. Shirt -> T-shirt/top
     compare({"MLP": mlp_result, "CNN": cnn_result}, s.x_test, s.y_test)
     regression_metrics(cv.models, x_train, y_train, x_test, y_test)   # MSE incl. gap regions
+    regression_table(regression_references(x_train, y_train), x_train, y_train, x_test, y_test)
 
 Predictions may be passed as labels ``(N,)`` or as probabilities ``(N, n_classes)``.
 """
@@ -30,7 +31,7 @@ from fmnist.model import check_input_shape, check_task, infer_task
 
 __all__ = [
     "COMPARE_COLUMNS", "classification_summary", "compare", "confusion", "cv_vs_ensemble",
-    "evaluate", "most_confused", "regression_metrics",
+    "evaluate", "most_confused", "regression_metrics", "regression_references", "regression_table",
 ]  # fmt: skip
 
 COMPARE_COLUMNS = ("Architecture", "Params", "Epochs", "Train time (s)", "Test loss", "Test accuracy")
@@ -359,3 +360,50 @@ def cv_vs_ensemble(models: Sequence[keras.Model] | Any, x: np.ndarray, y: np.nda
     ens = float(np.mean((ensemble_predict(models, x).reshape(-1) - y) ** 2))
     index = [f"fold {i}" for i in range(1, len(models) + 1)] + ["fold mean", "ensemble"]
     return pd.DataFrame({"test_mse": member + [float(np.mean(member)), ens]}, index=index)
+
+
+def regression_references(
+    x_train: np.ndarray, y_train: np.ndarray, max_degree: int = 12, cv: int = 5, seed: int = 0
+) -> dict[str, Any]:
+    """Non-network predictors that bracket what a model of the regression task can reach.
+
+    Callables ``x -> y_hat`` for :func:`regression_table`, best first:
+
+    * ``"true function"``: ``fmnist.data.true_function``, no estimation error at all: its test
+      MSE is the noise of this particular test sample (``noise_floor()`` only in expectation);
+    * ``"least squares on sin x, x, 1"``: an oracle that knows the generator's form and fits
+      its 3 coefficients to the training points; its excess over the true function is the
+      least a model must pay for learning from 100 noisy points;
+    * ``"polynomial, degree d"``: a generic smoother, the degree (1..``max_degree``) chosen by
+      ``cv``-fold cross-validation on the training points only (scikit-learn).
+
+    The first two use knowledge no learner has; they are yardsticks, not candidates.
+    """
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    from fmnist.data import true_function
+
+    max_degree = check_int(max_degree, "max_degree")
+    cv = check_int(cv, "cv", minimum=2)
+    x = np.asarray(x_train, dtype=np.float64).reshape(-1, 1)
+    y = np.asarray(y_train, dtype=np.float64).reshape(-1)
+    if len(x) != len(y):
+        raise ValueError(f"x_train has {len(x)} points, y_train {len(y)}")
+    basis = lambda a: np.column_stack([np.sin(a), a, np.ones_like(a)])  # noqa: E731
+    coef = np.linalg.lstsq(basis(x[:, 0]), y, rcond=None)[0]
+    # The scaler keeps high powers of x in [-5, 5] well conditioned.
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), PolynomialFeatures(), LinearRegression()),
+        {"polynomialfeatures__degree": list(range(1, max_degree + 1))},
+        cv=KFold(cv, shuffle=True, random_state=seed), scoring="neg_mean_squared_error",
+    ).fit(x, y)  # fmt: skip
+    degree = search.best_params_["polynomialfeatures__degree"]
+    flat = lambda a: np.asarray(a, dtype=np.float64).reshape(-1)  # noqa: E731
+    return {
+        "true function": lambda a: true_function(flat(a)),
+        "least squares on sin x, x, 1": lambda a: basis(flat(a)) @ coef,
+        f"polynomial, degree {degree}": lambda a: search.predict(flat(a).reshape(-1, 1)),
+    }

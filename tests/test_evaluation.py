@@ -206,3 +206,41 @@ def test_regression_table_rows_and_noise_ratio():
     assert table.loc["zero", "test / noise floor"] == pytest.approx(expected / 0.5)
     with pytest.raises(ValueError, match="at least one"):
         regression_table({}, x, y, x, y)
+
+
+def test_regression_references_recover_the_generator_and_choose_the_degree_by_cv():
+    import numpy as np
+
+    from fmnist.data import true_function
+    from fmnist.evaluation import regression_references
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-5, 5, size=(60, 1))
+    refs = regression_references(x, true_function(x), max_degree=4, cv=3)
+    names = list(refs)
+    assert names[:2] == ["true function", "least squares on sin x, x, 1"]
+    grid = np.linspace(-5, 5, 11).reshape(-1, 1)
+    # Noiseless data: the oracle fit recovers sin(x) + 0.3 x exactly, the true function is it.
+    for name in names[:2]:
+        np.testing.assert_allclose(refs[name](grid), true_function(grid).reshape(-1), atol=1e-9)
+    assert names[2].startswith("polynomial, degree ")
+    # CV must pick a degree that can represent a cubic (>= 3), and the fit then reproduces it.
+    cubic = lambda a: (a**3 - 2 * a).reshape(-1)  # noqa: E731
+    (name, poly), = [(n, f) for n, f in regression_references(x, cubic(x), max_degree=6, cv=3).items()
+                     if n.startswith("poly")]  # fmt: skip
+    assert int(name.rsplit(" ", 1)[1]) >= 3
+    np.testing.assert_allclose(poly(grid), cubic(grid), atol=1e-6)
+
+
+def test_regression_references_reject_bad_inputs():
+    import numpy as np
+
+    from fmnist.evaluation import regression_references
+
+    x = np.linspace(-5, 5, 20)
+    with pytest.raises(ValueError, match="20 points, y_train 19"):
+        regression_references(x, np.zeros(19))
+    with pytest.raises(ValueError, match="cv"):
+        regression_references(x, np.zeros(20), cv=1)
+    with pytest.raises(ValueError, match="max_degree"):
+        regression_references(x, np.zeros(20), max_degree=0)
