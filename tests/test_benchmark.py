@@ -193,6 +193,66 @@ def test_ratios_are_paired_within_repeats():
     assert rows["keras_default[spe=1] / keras_default"]["target"] is None
 
 
+def test_ratios_against_the_naive_run_with_tensorflow_defaults():
+    from fmnist.benchmark.keras_runs import NAIVE_TF_DEFAULTS
+    from fmnist.benchmark.runner import _ratios
+
+    ips = {"keras_default": 300.0, "keras_naive": 200.0, NAIVE_TF_DEFAULTS: 100.0}
+    records = [{"preset": "cnn_medium", "method": m, "repeat": 0, "images_per_sec": v, "cpu_ms_per_image": 1000 / v}
+               for m, v in ips.items()]  # fmt: skip
+    rows = {r["comparison"]: r for r in _ratios(records, ["cnn_medium"])}
+    assert set(rows) == {"keras_default / keras_naive", f"keras_default / {NAIVE_TF_DEFAULTS}",
+                         f"keras_naive / {NAIVE_TF_DEFAULTS}"}  # fmt: skip
+    assert rows[f"keras_default / {NAIVE_TF_DEFAULTS}"]["ratio"]["median"] == 3.0
+    assert rows[f"keras_default / {NAIVE_TF_DEFAULTS}"]["meets_target"] is True
+    assert rows["keras_default / keras_naive"]["meets_target"] is False  # 1.5 < 1.7
+    assert rows[f"keras_naive / {NAIVE_TF_DEFAULTS}"]["target"] is None  # oneDNN's share: no target
+
+
+def _clean_tf_onednn_default() -> bool:
+    """What TensorFlow decides about oneDNN in a process without TF_ENABLE_ONEDNN_OPTS."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    code = "import tensorflow\nfrom tensorflow.python.util import _pywrap_util_port as p\nprint(p.IsMklEnabled())"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_naive_run_with_tensorflow_defaults_runs_in_a_fresh_process():
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+
+    from fmnist.benchmark.keras_runs import NAIVE_TF_DEFAULTS, run_keras_naive_tf_defaults
+
+    before = set(Path(tempfile.gettempdir()).glob("fmnist-naive-*"))
+    parent_setting = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    x = np.random.default_rng(0).random((64, 784), dtype=np.float32)
+    rec = run_keras_naive_tf_defaults("mlp_medium", x, np.arange(64) % 10, epochs=2, batch_size=32)
+    assert rec["method"] == NAIVE_TF_DEFAULTS and rec["preset"] == "mlp_medium"
+    assert rec["params"] == 118_282 and rec["batch_size"] == 32 and rec["images_per_sec"] > 0
+    # The child ran with TensorFlow's own choice, not with the setting `import fmnist` made here.
+    assert parent_setting == "1" or parent_setting is None
+    assert rec["onednn_enabled"] is _clean_tf_onednn_default()
+    assert os.environ.get("TF_ENABLE_ONEDNN_OPTS") == parent_setting
+    assert set(Path(tempfile.gettempdir()).glob("fmnist-naive-*")) == before  # temp dir removed
+
+
+def test_naive_run_with_tensorflow_defaults_reports_a_failed_child(monkeypatch):
+    import numpy as np
+
+    from fmnist.benchmark import keras_runs
+
+    monkeypatch.setattr(keras_runs, "_CHILD_CODE", "import sys\nsys.exit('boom: no such thing')")
+    x = np.zeros((32, 784), np.float32)
+    with pytest.raises(RuntimeError, match=r"failed in its child process \(exit status 1\): boom"):
+        keras_runs.run_keras_naive_tf_defaults("mlp_medium", x, np.zeros(32, int), epochs=2)
+
+
 def test_fused_variant_builds_keras_batch_norm_in_cnns_only():
     import keras
     import numpy as np
@@ -230,6 +290,9 @@ def test_cli_wiring_and_bad_input(tmp_path, capsys):
     cfg = config_from_args(args)
     assert cfg.tiny and cfg.repeats == 2 and cfg.presets is None and cfg.torch is False
     assert cfg.torch_threads == (None, 1)
+    assert cfg.naive_tf_defaults is False  # --tiny: no child process
+    assert BenchmarkConfig().naive_tf_defaults is True
+    assert config_from_args(parser.parse_args(["benchmark", "--no-tf-defaults"])).naive_tf_defaults is False
     assert cfg.samples == BenchmarkConfig.tiny_defaults()["samples"]
     assert args.func.__name__ == "run_from_args"
     # Bad input: exit status 2 with one line naming the problem (before any training).

@@ -4,8 +4,10 @@ One run measures, with interleaved repetitions (median and spread reported):
 
 * training throughput (images/s, steady state after the first epoch) of every classification
   preset with the default path (:func:`fmnist.training.train`) vs a naive
-  ``model.fit(numpy_arrays, batch_size=32)`` of the same model, plus optional variants of the
-  default path (batch size, ``steps_per_execution``);
+  ``model.fit(numpy_arrays, batch_size=32)`` of the same model, twice: in the benchmark's
+  process (TensorFlow set up by ``import fmnist``, oneDNN on) and in a fresh process with
+  TensorFlow's own defaults (``keras_naive[tf_defaults]``, what a first tutorial gets); plus
+  optional variants of the default path (batch size, ``steps_per_execution``);
 * a plain PyTorch loop on the same architecture for ``cnn_medium`` and ``mlp_medium`` when
   ``torch`` is importable (an optional extra; otherwise skipped with a note);
 * inference throughput (``model.predict``), peak RSS, time of the first epoch (graph tracing);
@@ -37,7 +39,8 @@ JSON fields (schema ``fmnist-benchmark/1``; every "stats" is
   ``steady_epoch_s``, ``tracing_overhead_s``, ``gflops``, ``pct_of_gemm_peak``,
   ``cpu_per_wall`` (process CPU seconds per wall second), ``cpu_ms_per_image``; plus
   ``train_gflop_per_image``, ``rss_peak_mb``, ``rss_mb``. Methods: ``keras_default``,
-  ``keras_naive``, ``keras_default[bs=..,spe=..,fused=..]`` variants, ``torch``;
+  ``keras_naive``, ``keras_naive[tf_defaults]`` (its raw runs carry the child's
+  ``onednn_enabled``), ``keras_default[bs=..,spe=..,fused=..]`` variants, ``torch``;
 * ``ratios``: per preset, ``comparison`` ("keras_default / keras_naive", ...), ``ratio``
   stats (paired within a repeat), issue F's ``target`` and ``meets_target`` on cnn_medium;
 * ``inference``: per preset, ``batch_size`` and stats of ``images_per_sec``, ``first_call_s``;

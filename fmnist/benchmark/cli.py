@@ -52,6 +52,9 @@ def _configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     add("--inference-batch-size", type=int, help=f"predict batch size (default {d.inference_batch_size})")
     add("--regression-epochs", type=int, help=f"timed regression epochs (default {d.regression_epochs})")
     add("--gemm-size", type=int, help=f"n of the n x n GEMM peak measurement (default {d.gemm_size})")
+    add("--no-tf-defaults", action="store_true",
+        help="skip the naive run in a fresh process with TensorFlow's own defaults (oneDNN off "
+             "on non-Intel CPUs)")
     add("--no-torch", action="store_true", help="skip the PyTorch reference even if torch is installed")
     add("--torch-threads", type=int, nargs="+", metavar="N",
         help="PyTorch thread counts, one reference run each (0 = PyTorch's default; default: 0)")
@@ -90,6 +93,8 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
         values["torch_threads"] = tuple(None if n == 0 else n for n in args.torch_threads)
     if args.variant:
         values["variants"] = tuple(args.variant)
+    if args.no_tf_defaults:
+        values["naive_tf_defaults"] = False
     if args.no_torch:
         values["torch"] = False
     if args.no_regression:

@@ -89,6 +89,8 @@ class BenchmarkConfig:
             filling, is reported separately; throughput is the steady state after it).
         repeats: interleaved repetitions (median and spread are reported over them).
         naive_batch_size: batch size of the naive ``model.fit(numpy arrays)`` baseline.
+        naive_tf_defaults: also run the naive baseline in a fresh process with TensorFlow's own
+            defaults (``import fmnist`` turns oneDNN on; a first tutorial does not).
         variants: extra default-path runs with other batch size / steps per execution.
         torch: run the PyTorch reference when ``torch`` is importable.
         torch_presets: presets that get a PyTorch reference (if they are benchmarked).
@@ -111,6 +113,7 @@ class BenchmarkConfig:
     epochs: int = 3
     repeats: int = 3
     naive_batch_size: int = 32
+    naive_tf_defaults: bool = True
     variants: tuple[Variant, ...] = ()
     torch: bool = True
     torch_presets: tuple[str, ...] = TORCH_PRESETS
@@ -136,6 +139,7 @@ class BenchmarkConfig:
             "regression_epochs": 3,
             "gemm_size": 256,
             "data": "synthetic",
+            "naive_tf_defaults": False,  # a child process importing TensorFlow: not seconds
             "tiny": True,
         }
 

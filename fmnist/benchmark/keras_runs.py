@@ -5,7 +5,11 @@ and inference; plus the benchmark's input data.
   :func:`fmnist.model.compile_model` — exactly what users and notebooks get (tf.data cache +
   shuffle + prefetch, ``steps_per_execution``, the default batch size of ``train``).
 * ``keras_naive``: ``model.compile("adam", sparse CE, ["accuracy"])`` with Keras defaults and
-  ``model.fit(x_numpy, y_numpy, batch_size=32)`` — what a first tutorial does.
+  ``model.fit(x_numpy, y_numpy, batch_size=32)`` — what a first tutorial does — in the
+  benchmark's process, so with the TensorFlow settings ``import fmnist`` made (oneDNN on).
+* ``keras_naive[tf_defaults]``: the same naive run in a fresh Python process that imports
+  TensorFlow before ``fmnist``, so TensorFlow keeps its own defaults (oneDNN only on Intel
+  CPUs): what a first tutorial gets on this machine.
 
 Example::
 
@@ -20,15 +24,28 @@ from __future__ import annotations
 
 import gc
 import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from fmnist.benchmark.measure import EpochTimer, current_rss_mb, epoch_fields, peak_rss_mb
+from fmnist.benchmark.measure import EpochTimer, current_rss_mb, epoch_fields, onednn_enabled, peak_rss_mb
 
 N_CLASSES = 10
+NAIVE_TF_DEFAULTS = "keras_naive[tf_defaults]"
+#: The child of :func:`run_keras_naive_tf_defaults`: TensorFlow first (it reads
+#: TF_ENABLE_ONEDNN_OPTS once, at import), then fmnist, whose import sets the variable too late.
+_CHILD_CODE = (
+    "import tensorflow\n"
+    "from fmnist.benchmark.keras_runs import naive_child_main\n"
+    "naive_child_main()\n"
+)
 
 
 def default_batch_size() -> int:
@@ -169,6 +186,59 @@ def run_keras_naive(preset: str, x: np.ndarray, y: np.ndarray, epochs: int, seed
         final_loss=float(hist.history["loss"][-1]),
     )  # fmt: skip
     return rec, model
+
+
+def run_keras_naive_tf_defaults(
+    preset: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, batch_size: int = 32
+) -> dict[str, Any]:
+    """:func:`run_keras_naive` in a fresh Python process with TensorFlow's own defaults.
+
+    ``import fmnist`` turns TensorFlow's oneDNN kernels on (``fmnist/__init__.py``), and
+    TensorFlow reads that setting once per process, so the in-process naive baseline already
+    runs with it. Here a child process, without ``TF_ENABLE_ONEDNN_OPTS`` in its environment,
+    imports TensorFlow before ``fmnist`` (every other variable, e.g. thread settings, is
+    inherited). The arrays go through a temporary ``.npz``, the record (``onednn_enabled`` of
+    the child included) comes back as JSON; the temporary directory is always removed.
+
+    Raises:
+        RuntimeError: the child failed (its exit status and the end of its stderr).
+    """
+    import fmnist
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    # The child must import this very package, wherever the current directory is.
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fmnist.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory(prefix="fmnist-naive-") as tmp:
+        data, out = os.path.join(tmp, "data.npz"), os.path.join(tmp, "record.json")
+        np.savez(data, x=x, y=y)
+        args = [data, out, preset, str(epochs), str(seed), str(batch_size)]
+        proc = subprocess.run([sys.executable, "-c", _CHILD_CODE, *args], cwd=tmp, env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        if proc.returncode != 0 or not os.path.exists(out):
+            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+            raise RuntimeError(
+                f"{NAIVE_TF_DEFAULTS} run of {preset} failed in its child process "
+                f"(exit status {proc.returncode}): {tail or 'no output'}"
+            )
+        with open(out, encoding="utf-8") as fh:
+            return json.load(fh)
+
+
+def naive_child_main(argv: list[str] | None = None) -> None:
+    """Entry point of the child of :func:`run_keras_naive_tf_defaults` (after TensorFlow's import).
+
+    ``argv``: data .npz, output .json, preset, epochs, seed, batch size.
+    """
+    from fmnist.atomic import atomic_write_text
+
+    data, out, preset, epochs, seed, batch_size = sys.argv[1:] if argv is None else argv
+    with np.load(data) as arrays:
+        x, y = arrays["x"], arrays["y"]
+    rec, _ = run_keras_naive(preset, x, y, int(epochs), int(seed), int(batch_size))
+    rec.update(method=NAIVE_TF_DEFAULTS, input="numpy arrays, fresh process with TensorFlow's defaults",
+               onednn_enabled=onednn_enabled())  # fmt: skip
+    atomic_write_text(out, json.dumps(rec))
 
 
 def measure_inference(model, x: np.ndarray, batch_size: int, repeats: int = 2) -> dict[str, Any]:

@@ -140,7 +140,7 @@ _ENV_KEYS = (
 )  # fmt: skip
 
 
-def _onednn_enabled() -> bool | None:
+def onednn_enabled() -> bool | None:
     """Whether TensorFlow's oneDNN (fused CPU kernels) is on; TF decides per CPU vendor."""
     with contextlib.suppress(Exception):  # private module: any failure means "unknown"
         from tensorflow.python.util import _pywrap_util_port
@@ -187,7 +187,7 @@ def machine_info() -> dict[str, Any]:
         "torch": _version("torch"),
         "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-        "onednn_enabled": _onednn_enabled(),
+        "onednn_enabled": onednn_enabled(),
         "env": {k: os.environ.get(k) for k in _ENV_KEYS},
     }
 
