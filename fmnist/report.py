@@ -59,15 +59,16 @@ def record_result(notebook: str, model: str, **fields) -> Path:
         **fields: JSON-serializable numbers such as ``params``, ``epochs``, ``train_time``,
             ``test_accuracy``, ``test_loss`` or ``test_mse``.
 
-    The active profile and the machine (:func:`machine_summary`) are recorded with them.
+    The active profile and the machine (:func:`machine_summary`) are recorded with them. One
+    file per (notebook, model, profile): a quick run never replaces a full run's record.
     """
     if not notebook or not model:
         raise ValueError("record_result needs a non-empty notebook and model name")
-    record = {"notebook": notebook, "model": model, "profile": get_profile().name,
-              "machine": machine_summary()}  # fmt: skip
+    profile = get_profile().name
+    record = {"notebook": notebook, "model": model, "profile": profile, "machine": machine_summary()}
     record.update({k: _plain(v) for k, v in fields.items()})
     record["recorded_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    path = results_dir() / f"{_slug(notebook)}__{_slug(model)}.json"
+    path = results_dir() / f"{_slug(notebook)}__{_slug(model)}__{profile}.json"
     return atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True))
 
 
@@ -96,7 +97,11 @@ def _plain(value):
 
 
 def load_results(directory: str | Path | None = None) -> pd.DataFrame:
-    """All recorded results as one DataFrame (sorted by notebook, then model)."""
+    """All recorded results as one DataFrame (sorted by notebook, then model).
+
+    When a (notebook, model, profile) was recorded more than once (files written before the
+    profile was part of the file name), the latest ``recorded_at`` wins.
+    """
     directory = Path(directory) if directory is not None else results_dir()
     rows = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
     frame = pd.DataFrame(rows)
@@ -105,6 +110,9 @@ def load_results(directory: str | Path | None = None) -> pd.DataFrame:
             frame[col] = pd.NA
     if frame.empty:
         return frame[RESULT_COLUMNS]
+    if "recorded_at" in frame:
+        frame = frame.sort_values("recorded_at", kind="stable", na_position="first")
+        frame = frame.drop_duplicates(["notebook", "model", "profile"], keep="last")
     extra = [c for c in frame.columns if c not in RESULT_COLUMNS and c != "recorded_at"]
     return frame[RESULT_COLUMNS + extra].sort_values(["notebook", "model"], ignore_index=True)
 

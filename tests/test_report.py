@@ -24,8 +24,31 @@ def test_record_and_load(results):
     frame = report.load_results()
     assert list(frame["model"]) == ["mlp_deep", "cnn_medium"]  # sorted by notebook
     assert frame.loc[1, "params"] == 50186
-    assert json.loads((results / "05_cnn__cnn_medium.json").read_text())["profile"] == "quick"
+    assert json.loads((results / "05_cnn__cnn_medium__quick.json").read_text())["profile"] == "quick"
     assert not list(results.glob("*.part"))
+
+
+def test_a_quick_run_never_replaces_a_full_record(results, monkeypatch):
+    monkeypatch.setenv("FMNIST_PROFILE", "full")
+    report.record_result("07_regression", "single model", test_mse=0.08)
+    monkeypatch.setenv("FMNIST_PROFILE", "quick")
+    report.record_result("07_regression", "single model", test_mse=0.35)
+    report.record_result("07_regression", "single model", test_mse=0.30)  # a quick rerun replaces
+    frame = report.load_results().set_index("profile")
+    assert sorted(frame.index) == ["full", "quick"]
+    assert frame.loc["full", "test_mse"] == 0.08 and frame.loc["quick", "test_mse"] == 0.30
+
+
+def test_load_results_keeps_the_latest_of_duplicate_records(results):
+    # A file named before the profile was part of the name, and a newer one of the same model.
+    results.mkdir()
+    old = {"notebook": "05_cnn", "model": "cnn_best", "profile": "full", "test_accuracy": 0.93,
+           "recorded_at": "2026-11-01T00:00:00+00:00"}  # fmt: skip
+    (results / "05_cnn__cnn_best.json").write_text(json.dumps(old))
+    (results / "05_cnn__cnn_best__full.json").write_text(
+        json.dumps({**old, "test_accuracy": 0.94, "recorded_at": "2026-11-02T00:00:00+00:00"}))
+    frame = report.load_results()
+    assert len(frame) == 1 and frame.loc[0, "test_accuracy"] == 0.94
 
 
 def test_results_markdown_names_the_machine_and_formats_numbers(results):
