@@ -214,7 +214,7 @@ def _clean_tf_onednn_default() -> bool:
     import os
 
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
-    code = "import tensorflow\nfrom tensorflow.python.util import _pywrap_util_port as p\nprint(p.IsMklEnabled())"
+    code = "import tensorflow\nfrom fmnist.benchmark.measure import onednn_enabled\nprint(onednn_enabled())"
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout.strip().splitlines()[-1] == "True"
