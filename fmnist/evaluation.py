@@ -384,7 +384,7 @@ def regression_references(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-    from fmnist.data import true_function
+    from fmnist.data import generator_basis, true_function
 
     max_degree = check_int(max_degree, "max_degree")
     cv = check_int(cv, "cv", minimum=2)
@@ -392,8 +392,7 @@ def regression_references(
     y = np.asarray(y_train, dtype=np.float64).reshape(-1)
     if len(x) != len(y):
         raise ValueError(f"x_train has {len(x)} points, y_train {len(y)}")
-    basis = lambda a: np.column_stack([np.sin(a), a, np.ones_like(a)])  # noqa: E731
-    coef = np.linalg.lstsq(basis(x[:, 0]), y, rcond=None)[0]
+    coef = np.linalg.lstsq(generator_basis(x), y, rcond=None)[0]
     # The scaler keeps high powers of x in [-5, 5] well conditioned.
     search = GridSearchCV(
         make_pipeline(StandardScaler(), PolynomialFeatures(), LinearRegression()),
@@ -404,6 +403,6 @@ def regression_references(
     flat = lambda a: np.asarray(a, dtype=np.float64).reshape(-1)  # noqa: E731
     return {
         "true function": lambda a: true_function(flat(a)),
-        "least squares on sin x, x, 1": lambda a: basis(flat(a)) @ coef,
+        "least squares on sin x, x, 1": lambda a: generator_basis(a) @ coef,
         f"polynomial, degree {degree}": lambda a: search.predict(flat(a).reshape(-1, 1)),
     }

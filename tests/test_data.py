@@ -346,6 +346,8 @@ def test_regression_gaps_and_shapes():
     resid = yt.ravel() - fd.true_function(xt.ravel())
     assert abs(resid.std() - fd.NOISE_STD_TEST) < 0.05
     assert fd.noise_floor() == pytest.approx(fd.NOISE_STD_TEST**2)
+    grid = np.linspace(-5, 5, 21)
+    np.testing.assert_allclose(fd.generator_basis(grid) @ [1.0, 0.3, 0.0], fd.true_function(grid))
 
 
 # ---------------------------------------------------------------- the real Fashion-MNIST

@@ -27,6 +27,7 @@ from fmnist.data.regression import (
     NOISE_STD_TEST,
     NOISE_STD_TRAIN,
     generate_regression,
+    generator_basis,
     in_gap,
     load_regression,
     noise_floor,

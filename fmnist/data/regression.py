@@ -47,6 +47,16 @@ def true_function(x):
     return np.sin(x) + 0.3 * x
 
 
+def generator_basis(x) -> np.ndarray:
+    """Columns ``sin x, x, 1`` of ``x``: :func:`true_function` is this basis times ``(1, 0.3, 0)``.
+
+    For yardstick fits that know the generator's form
+    (``fmnist.evaluation.regression_references``); no learner gets it.
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    return np.column_stack([np.sin(x), x, np.ones_like(x)])
+
+
 def noise_floor() -> float:
     """Expected test MSE of the true function itself: ``NOISE_STD_TEST ** 2``."""
     return NOISE_STD_TEST**2
