@@ -77,6 +77,20 @@ def test_update_readme_replaces_only_the_results_block(results, tmp_path):
     assert readme.read_text() == "no markers\n"
 
 
+def test_the_readme_table_is_generated_from_the_committed_full_records():
+    # The README's numbers must come from records in the repository, not from a lost checkout.
+    from fmnist.config import REPORTS_DIR
+
+    root = REPORTS_DIR.parent
+    records = report.load_results(REPORTS_DIR / "results")
+    records = records[records["profile"] == "full"]
+    assert len(records), "no full-profile records in reports/results/"
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index(report.README_BEGIN) + len(report.README_BEGIN):readme.index(report.README_END)]
+    assert block == "\n" + report.results_markdown(records), (
+        "README results table differs from the records: run `fmnist results --profile full --readme README.md`")
+
+
 def test_record_needs_names(results):
     with pytest.raises(ValueError, match="non-empty"):
         report.record_result("", "x")
