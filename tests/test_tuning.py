@@ -331,3 +331,59 @@ def test_compare_searches_reports_cost_and_best(tmp_path):
     assert relative.loc["rs", "best - reference"] == 0.0
     with pytest.raises(ValueError, match="reference 'talos' is not one of the searches: hb"):
         compare_searches({"hb": fake("hyperband", [0.5], [2])}, reference="talos")
+
+
+def _fake_search(tmp_path, tuner, scores, epochs, objective="val_accuracy", mode="max"):
+    import pandas as pd
+
+    from fmnist.tuning import SearchResult
+
+    results = pd.DataFrame({"trial_id": [f"{i:02d}" for i in range(len(scores))], objective: scores,
+                            "epochs": epochs, "wall_time": [1.0] * len(scores)})
+    return SearchResult(results, None, objective, mode, tmp_path, "kerastuner", tuner, 10, len(scores), 1.0)
+
+
+def test_anytime_curve_is_best_so_far_against_cumulative_epochs(tmp_path):
+    import numpy as np
+
+    from fmnist.tuning import anytime_curve, epochs_to_reach
+
+    hb = _fake_search(tmp_path, "hyperband", [0.6, np.nan, 0.8, 0.7], [2, 2, 4, 6])
+    curve = hb.anytime()
+    assert curve["epochs"].tolist() == [2, 4, 8, 14]
+    assert curve["best"].tolist() == [0.6, 0.6, 0.8, 0.8]  # the failed trial keeps the best so far
+    assert curve["trial_id"].tolist() == ["00", "01", "02", "03"]
+    assert epochs_to_reach(hb.results, 0.75) == 8
+    assert epochs_to_reach(hb.results, 0.6) == 2
+    assert epochs_to_reach(hb.results, 0.9) is None
+    # a minimized objective is reached from above
+    cv = _fake_search(tmp_path, "random", [0.3, 0.1, 0.2], [5, 5, 5], objective="cv_mse", mode="min")
+    assert cv.anytime()["best"].tolist() == [0.3, 0.1, 0.1]
+    assert epochs_to_reach(cv.results, 0.15, "cv_mse", "min") == 10
+    assert anytime_curve(hb.results.iloc[:0]).empty
+    with pytest.raises(ValueError, match="finite"):
+        epochs_to_reach(hb.results, float("nan"))
+    with pytest.raises(TypeError, match="DataFrame"):
+        anytime_curve([0.5])
+
+
+def test_compare_searches_epochs_to_reach_the_reference_within_tolerance(tmp_path):
+    from fmnist.tuning import compare_searches
+
+    searches = {"hb": _fake_search(tmp_path, "hyperband", [0.80, 0.846, 0.86], [2, 2, 6]),
+                "rs": _fake_search(tmp_path, "random", [0.80, 0.85, 0.84], [6, 6, 6])}
+    table = compare_searches(searches, reference="rs", tolerance=0.005)
+    assert table.attrs["target"] == pytest.approx(0.845)
+    assert table.loc["hb", "epochs to target"] == 4  # 0.846 after 2 + 2 epochs
+    assert table.loc["hb", "to target / reference"] == pytest.approx(4 / 18, abs=1e-3)
+    assert table.loc["rs", "epochs to target"] == 12
+    strict = compare_searches(searches, reference="rs", tolerance=0.0)
+    assert strict.loc["hb", "epochs to target"] == 10
+    never = compare_searches({"hb": searches["hb"], "rs": _fake_search(tmp_path, "random", [0.95], [6])},
+                             reference="rs", tolerance=0.005)
+    assert never["epochs to target"].isna()["hb"]
+    assert "epochs to target" not in compare_searches(searches, reference="rs")
+    with pytest.raises(ValueError, match="tolerance needs a reference"):
+        compare_searches(searches, tolerance=0.005)
+    with pytest.raises(ValueError, match=">= 0"):
+        compare_searches(searches, reference="rs", tolerance=-0.01)

@@ -221,6 +221,31 @@ def test_plot_tuning_results(save):
     save(fig)
 
 
+def test_plot_search_progress(save):
+    curve = pd.DataFrame({"epochs": [2, 4, 10], "best": [0.80, 0.84, 0.86]})
+    curve.attrs["metric"] = "val_accuracy"
+
+    class Search:  # anything with anytime(), like fmnist.tuning.SearchResult
+        def anytime(self):
+            return pd.DataFrame({"epochs": [6, 12], "best": [0.82, 0.85]})
+
+    fig = viz.plot_search_progress({"hyperband": curve, "random": Search()}, target=0.845,
+                                   budget=(7.2, "40 % of random's epochs"))
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["hyperband", "random"]
+    assert "target (0.845)" in labels and "40 % of random's epochs" in labels
+    assert ax.get_xlabel() == "epochs spent (all trials so far)"
+    assert "val_accuracy" in ax.get_ylabel()
+    x, y = ax.lines[0].get_data()
+    assert list(x) == [2, 4, 10] and list(y) == [0.80, 0.84, 0.86]
+    save(fig)
+    with pytest.raises(ValueError, match="lacks columns"):
+        viz.plot_search_progress({"bad": pd.DataFrame({"epochs": [1]})})
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        viz.plot_search_progress({})
+
+
 # ------------------------------------------------------------------------- regression
 def test_plot_regression_single_vs_ensemble(save):
     rng = np.random.default_rng(0)

@@ -9,7 +9,8 @@
 * :mod:`~fmnist.tuning.kerastuner_engine` — RandomSearch / Hyperband / BayesianOptimization.
 * :mod:`~fmnist.tuning.distributed` — KerasTuner chief/worker mode (KERASTUNER_* variables).
 * :mod:`~fmnist.tuning.results` — :func:`best_config`, :func:`budget`, :func:`refit_best`,
-  :func:`load_results`.
+  :func:`load_results`; :func:`compare_searches` and :func:`anytime_curve` (best score against
+  epochs spent) to compare tuners on one space.
 
 Example::
 
@@ -37,9 +38,11 @@ from fmnist.tuning.results import (
     BASE_COLUMNS,
     RefitResult,
     SearchResult,
+    anytime_curve,
     best_config,
-    compare_searches,
     budget,
+    compare_searches,
+    epochs_to_reach,
     hyperparameter_columns,
     load_results,
     metric_columns,
@@ -68,7 +71,8 @@ def read_executions(run_dir):
 
 
 __all__ = [
-    "BASE_COLUMNS", "CNN_LAYOUTS", "compare_searches", "ENGINES", "SPACES", "TUNERS", "Boolean", "Choice",
+    "BASE_COLUMNS", "CNN_LAYOUTS", "ENGINES", "SPACES", "TUNERS", "Boolean", "Choice", "anytime_curve",
+    "compare_searches", "epochs_to_reach",
     "DistributedConfigError", "DistributedRole", "LogRange", "Objective", "ObjectiveError",
     "Param", "Range", "RefitResult", "SearchResult", "SearchSettings", "SearchSpace",
     "SearchSpaceError", "best_config", "budget", "cluster_env", "distributed_role", "free_port",

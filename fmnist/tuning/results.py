@@ -35,8 +35,8 @@ import pandas as pd
 from fmnist.atomic import atomic_write_text
 
 __all__ = [
-    "BASE_COLUMNS", "RESULTS_FILE", "SPEC_FILE", "RefitResult", "SearchResult", "atomic_write_csv",
-    "atomic_write_json", "best_config", "budget", "hyperparameter_columns", "load_results",
+    "BASE_COLUMNS", "RESULTS_FILE", "SPEC_FILE", "RefitResult", "SearchResult", "anytime_curve",
+    "atomic_write_csv", "atomic_write_json", "best_config", "budget", "compare_searches", "epochs_to_reach", "hyperparameter_columns", "load_results",
     "metric_columns", "order_columns", "read_json", "refit_best",
 ]  # fmt: skip
 
@@ -185,18 +185,70 @@ def budget(results: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def compare_searches(searches: Mapping[str, "SearchResult"], reference: str | None = None) -> pd.DataFrame:
+def anytime_curve(results: pd.DataFrame, metric: str | None = None, mode: str | None = None) -> pd.DataFrame:
+    """The best objective found so far against the epochs spent so far, trial by trial.
+
+    Rows follow the results table, which lists trials in the order they ran. Columns:
+    ``trial_id``, ``epochs`` (cumulative, after the trial), ``score`` (the trial's) and
+    ``best`` (best so far; NaN until a trial scores). A search that stops trials early
+    (Hyperband) and one that does not (random search) are compared fairly on this curve:
+    read off how many epochs each needed to reach a given score.
+
+    Example::
+
+        >>> anytime_curve(search.results).tail(1)          # all epochs, best of the search
+    """
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"results must be a pandas DataFrame, got {type(results).__name__}")
+    if results.empty:
+        return pd.DataFrame(columns=["trial_id", "epochs", "score", "best"])
+    metric, mode = _metric_and_mode(results, metric, mode)
+    score = pd.to_numeric(results[metric], errors="coerce").reset_index(drop=True)
+    # cummax/cummin leave NaN where a trial has no score (failed): carry the best forward
+    best = (score.cummax() if mode == "max" else score.cummin()).ffill()
+    curve = pd.DataFrame({"trial_id": results["trial_id"].reset_index(drop=True),
+                          "epochs": pd.to_numeric(results["epochs"]).reset_index(drop=True).cumsum(),
+                          "score": score, "best": best})  # fmt: skip
+    curve.attrs.update(metric=metric, mode=mode)
+    return curve
+
+
+def epochs_to_reach(results: pd.DataFrame, target: float, metric: str | None = None,
+                    mode: str | None = None) -> int | None:
+    """Epochs a search had spent when it first reached ``target`` (None if it never did).
+
+    "Reached" means a trial scored ``>= target`` when the objective is maximized, ``<=``
+    when it is minimized.
+    """
+    if not np.isfinite(target):
+        raise ValueError(f"target must be a finite number, got {target!r}")
+    curve = anytime_curve(results, metric, mode)
+    reached = curve["best"] >= target if curve.attrs.get("mode") == "max" else curve["best"] <= target
+    return int(curve.loc[reached.idxmax(), "epochs"]) if reached.any() else None
+
+
+def compare_searches(searches: Mapping[str, "SearchResult"], reference: str | None = None,
+                     tolerance: float | None = None) -> pd.DataFrame:
     """One row per search: its cost (trials, epochs, trial time) and the best objective value.
 
     This is how engines and tuners are compared on the same space: the accuracy reached
     against the epochs spent. With ``reference`` (the name of one search, e.g. a random
     search) two more columns relate every search to it: ``epochs / reference`` and
     ``best - reference`` (the difference of the best objective values).
+
+    With ``tolerance`` as well (in objective units: 0.005 is half a point of accuracy), the
+    target is the reference's best minus the tolerance (plus, for a minimized objective) and
+    two more columns say how soon each search got there (:func:`epochs_to_reach`):
+    ``epochs to target`` and ``to target / reference`` (that, over the reference's *total*
+    epochs). The target is in ``table.attrs["target"]``.
     """
     if not searches:
         raise ValueError("compare_searches needs at least one search")
     if reference is not None and reference not in searches:
         raise ValueError(f"reference {reference!r} is not one of the searches: {', '.join(searches)}")
+    if tolerance is not None and (reference is None or not tolerance >= 0):
+        raise ValueError(f"tolerance needs a reference search and must be >= 0, got {tolerance!r}"
+                         f" with reference={reference!r}")  # fmt: skip
     rows = []
     for name, search in searches.items():
         values = pd.to_numeric(search.results.get(search.objective), errors="coerce")
@@ -214,6 +266,13 @@ def compare_searches(searches: Mapping[str, "SearchResult"], reference: str | No
         best = f"best {objectives.pop()}"
         table["epochs / reference"] = (table["epochs"] / table.loc[reference, "epochs"]).round(3)
         table["best - reference"] = table[best] - table.loc[reference, best]
+        if tolerance is not None:
+            sign = -1 if searches[reference].mode == "max" else 1
+            target = float(table.loc[reference, best]) + sign * tolerance
+            reach = {name: epochs_to_reach(s.results, target, s.objective, s.mode) for name, s in searches.items()}
+            table["epochs to target"] = pd.Series(reach, dtype="Float64")
+            table["to target / reference"] = (table["epochs to target"] / table.loc[reference, "epochs"]).round(3)
+            table.attrs["target"] = target
     return table
 
 
@@ -255,6 +314,10 @@ class SearchResult:
     def total_wall_time(self) -> float:
         """Summed trial wall time (seconds) over all trials of the run."""
         return float(self.results["wall_time"].sum()) if len(self.results) else 0.0
+
+    def anytime(self) -> pd.DataFrame:
+        """Best objective so far against epochs so far (:func:`anytime_curve` of the run)."""
+        return anytime_curve(self.results, self.objective, self.mode)
 
     def budget(self) -> dict[str, Any]:
         """Scalars for reports: trials, epochs, trial time, this call's search time."""

@@ -342,3 +342,49 @@ def plot_tuning_results(results, score: str = "val_accuracy",
     hide_unused(axes, len(params))
     figure_title(fig, title or f"Tuning: {score} per hyperparameter ({len(frame)} trials)")
     return fig
+
+
+@styled
+def plot_search_progress(curves: Mapping[str, object], target: float | None = None,
+                         budget: tuple[float, str] | None = None, ax: Axes | None = None,
+                         title: str | None = None) -> Figure:
+    """Best score so far against epochs spent so far, one step line per search.
+
+    Args:
+        curves: name -> the table of ``fmnist.tuning.anytime_curve`` (columns ``epochs``,
+            ``best``; ``attrs["metric"]`` names the axis), or anything with an ``anytime()``
+            method returning one (a ``fmnist.tuning.SearchResult``).
+        target: a score to reach (e.g. ``compare_searches(...).attrs["target"]``), drawn as a
+            dashed horizontal line.
+        budget: ``(epochs, label)`` drawn as a dotted vertical line, e.g. an epoch allowance.
+
+    Each trial is a dot at the epochs spent when it finished; the line steps up when a trial
+    beats the best so far.
+    """
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError("curves must be a non-empty mapping name -> anytime curve (or search result)")
+    tables = {name: c.anytime() if hasattr(c, "anytime") else c if isinstance(c, pd.DataFrame)
+              else pd.DataFrame(c) for name, c in curves.items()}  # fmt: skip
+    for name, table in tables.items():
+        missing = {"epochs", "best"} - set(table.columns)
+        if missing:
+            raise ValueError(f"curve {name!r} lacks columns {sorted(missing)}; "
+                             "pass fmnist.tuning.anytime_curve(results) or a SearchResult")  # fmt: skip
+    metrics = {t.attrs["metric"] for t in tables.values() if "metric" in t.attrs} or {"score"}
+    fig, ax = single_axes(ax, figsize=(7.5, 4.2))
+    for (name, table), color in zip(tables.items(), palette(len(tables))):
+        # a step line starting at the first finished trial; dots mark every trial
+        ax.step(table["epochs"], table["best"], where="post", color=color, label=name)
+        ax.scatter(table["epochs"], table["best"], color=color, s=14)
+    if target is not None:
+        ax.axhline(target, color=BEST_COLOR, linestyle="--", linewidth=1, label=f"target ({target:.4g})")
+    if budget is not None:
+        epochs, label = budget
+        ax.axvline(epochs, color="0.3", linestyle=":", linewidth=1.2, label=label)
+    ax.set_xlabel("epochs spent (all trials so far)")
+    ax.set_ylabel(f"best {' / '.join(sorted(metrics))} so far")
+    ax.set_xlim(left=0)
+    ax.legend(fontsize="small", loc="lower right")
+    if title is not False:
+        ax.set_title(title or "Search progress: best score against epochs spent")
+    return fig
