@@ -307,6 +307,23 @@ def test_other_bad_input(space, data, tmp_path, monkeypatch):
         _search(space, "kerastuner", "random", data, tmp_path)
 
 
+def test_bayesian_search_leaves_trials_to_its_gaussian_process(space, data, tmp_path):
+    import json
+
+    from fmnist.tuning.kerastuner_engine import bayesian_initial_points
+
+    # KerasTuner's default (3 x 8 = 24 random points) would make a 12-trial CNN search random.
+    assert bayesian_initial_points(8, 12) == 4
+    assert bayesian_initial_points(8, None) == 24
+    assert bayesian_initial_points(2, 100) == 6 and bayesian_initial_points(6, 3) == 2
+    _search(space, "kerastuner", "bayesian", data, tmp_path, max_trials=4)
+    oracle = json.loads((tmp_path / "kerastuner_bayesian" / "oracle.json").read_text())
+    assert oracle["num_initial_points"] == 2
+    _search(space, "kerastuner", "bayesian", data, tmp_path, max_trials=2, project_name="own",
+            tuner_kwargs={"num_initial_points": 1})  # the caller's choice wins
+    assert json.loads((tmp_path / "own" / "oracle.json").read_text())["num_initial_points"] == 1
+
+
 def test_compare_searches_reports_cost_and_best(tmp_path):
     import pandas as pd
 

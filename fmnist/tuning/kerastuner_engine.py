@@ -40,7 +40,7 @@ from fmnist.tuning.results import RESULTS_FILE, atomic_write_csv, order_columns
 from fmnist.tuning.space import _plain, param_hash
 from fmnist.tuning.trials import build_compiled, run_cv_trial, run_validation_trial
 
-__all__ = ["KT_TUNERS", "SpaceHyperModel", "make_tuner", "oracle_rows", "read_executions", "run_kerastuner"]
+__all__ = ["KT_TUNERS", "SpaceHyperModel", "bayesian_initial_points", "make_tuner", "oracle_rows", "read_executions", "run_kerastuner"]
 
 #: ``tuner`` name -> KerasTuner class.
 KT_TUNERS = {"random": kt.RandomSearch, "hyperband": kt.Hyperband, "bayesian": kt.BayesianOptimization}
@@ -177,6 +177,18 @@ def write_results(oracle, settings) -> pd.DataFrame:
     return frame
 
 
+def bayesian_initial_points(dimensions: int, max_trials: int | None) -> int:
+    """Random trials a Bayesian search runs before its Gaussian process proposes any.
+
+    KerasTuner's default is 3 x the number of hyperparameters: 24 for the 8-dimensional CNN
+    space, so a 12-trial "Bayesian" search would never leave its random start. With a trial
+    budget we keep a third of it random (at least 2 points to fit the process to) and give
+    the rest to the model; without one, KerasTuner's default.
+    """
+    default = max(3 * dimensions, 3)
+    return default if not max_trials else min(default, max(2, max_trials // 3))
+
+
 def make_tuner(settings):
     """The KerasTuner tuner for ``settings`` (reloads an existing project: ``overwrite=False``)."""
     s = settings
@@ -195,6 +207,8 @@ def make_tuner(settings):
         kwargs.update(max_epochs=s.epochs, factor=3, hyperband_iterations=1)
     else:
         kwargs["max_trials"] = s.max_trials
+    if s.tuner == "bayesian":
+        kwargs["num_initial_points"] = bayesian_initial_points(len(s.space.names), s.max_trials)
     kwargs.update(s.tuner_kwargs)
     # KerasTuner prints "Reloading Tuner from ..." unconditionally; keep quiet mode quiet.
     with contextlib.redirect_stdout(io.StringIO()) if s.quiet else contextlib.nullcontext():
