@@ -86,9 +86,11 @@ def test_the_readme_table_is_generated_from_the_committed_full_records():
     records = records[records["profile"] == "full"]
     assert len(records), "no full-profile records in reports/results/"
     readme = (root / "README.md").read_text(encoding="utf-8")
-    block = readme[readme.index(report.README_BEGIN) + len(report.README_BEGIN):readme.index(report.README_END)]
+    start = readme.index(report.README_BEGIN) + len(report.README_BEGIN)
+    block = readme[start:readme.index(report.README_END)]
     assert block == "\n" + report.results_markdown(records), (
-        "README results table differs from the records: run `fmnist results --profile full --readme README.md`")
+        "README results table differs from the records: "
+        "run `fmnist results --profile full --readme README.md`")
 
 
 def test_record_needs_names(results):

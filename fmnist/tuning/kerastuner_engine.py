@@ -40,7 +40,10 @@ from fmnist.tuning.results import RESULTS_FILE, atomic_write_csv, order_columns
 from fmnist.tuning.space import _plain, param_hash
 from fmnist.tuning.trials import build_compiled, run_cv_trial, run_validation_trial
 
-__all__ = ["KT_TUNERS", "SpaceHyperModel", "bayesian_initial_points", "make_tuner", "oracle_rows", "read_executions", "run_kerastuner"]
+__all__ = [
+    "KT_TUNERS", "SpaceHyperModel", "bayesian_initial_points", "make_tuner", "oracle_rows",
+    "read_executions", "run_kerastuner",
+]  # fmt: skip
 
 #: ``tuner`` name -> KerasTuner class.
 KT_TUNERS = {"random": kt.RandomSearch, "hyperband": kt.Hyperband, "bayesian": kt.BayesianOptimization}

@@ -36,8 +36,9 @@ from fmnist.atomic import atomic_write_text
 
 __all__ = [
     "BASE_COLUMNS", "RESULTS_FILE", "SPEC_FILE", "RefitResult", "SearchResult", "anytime_curve",
-    "atomic_write_csv", "atomic_write_json", "best_config", "budget", "compare_searches", "epochs_to_reach", "hyperparameter_columns", "load_results",
-    "metric_columns", "order_columns", "read_json", "refit_best",
+    "atomic_write_csv", "atomic_write_json", "best_config", "budget", "compare_searches",
+    "epochs_to_reach", "hyperparameter_columns", "load_results", "metric_columns", "order_columns",
+    "read_json", "refit_best",
 ]  # fmt: skip
 
 #: Columns present in every results table (hyperparameters and metrics come in between).
@@ -269,9 +270,11 @@ def compare_searches(searches: Mapping[str, "SearchResult"], reference: str | No
         if tolerance is not None:
             sign = -1 if searches[reference].mode == "max" else 1
             target = float(table.loc[reference, best]) + sign * tolerance
-            reach = {name: epochs_to_reach(s.results, target, s.objective, s.mode) for name, s in searches.items()}
+            reach = {name: epochs_to_reach(s.results, target, s.objective, s.mode)
+                     for name, s in searches.items()}  # fmt: skip
             table["epochs to target"] = pd.Series(reach, dtype="Float64")
-            table["to target / reference"] = (table["epochs to target"] / table.loc[reference, "epochs"]).round(3)
+            total = table.loc[reference, "epochs"]
+            table["to target / reference"] = (table["epochs to target"] / total).round(3)
             table.attrs["target"] = target
     return table
 

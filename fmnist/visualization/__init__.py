@@ -65,6 +65,5 @@ __all__ = [
     "plot_grad_cam", "plot_grad_cam_grid", "plot_gradient_norm_history", "plot_gradient_norms",
     "plot_images", "plot_learning_curves", "plot_matrix_products", "plot_model_comparison",
     "plot_predictions", "plot_receptive_fields", "plot_regression", "plot_saliency",
-    "plot_search_progress",
-    "plot_tuning_results", "plot_weight_histograms", "style", "style_rc",
+    "plot_search_progress", "plot_tuning_results", "plot_weight_histograms", "style", "style_rc",
 ]  # fmt: skip

@@ -385,6 +385,5 @@ def plot_search_progress(curves: Mapping[str, object], target: float | None = No
     ax.set_ylabel(f"best {' / '.join(sorted(metrics))} so far")
     ax.set_xlim(left=0)
     ax.legend(fontsize="small", loc="lower right")
-    if title is not False:
-        ax.set_title(title or "Search progress: best score against epochs spent")
+    ax.set_title(title or "Search progress: best score against epochs spent")
     return fig
