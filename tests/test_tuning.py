@@ -324,16 +324,21 @@ def test_bayesian_search_leaves_trials_to_its_gaussian_process(space, data, tmp_
     assert json.loads((tmp_path / "own" / "oracle.json").read_text())["num_initial_points"] == 1
 
 
-def test_compare_searches_reports_cost_and_best(tmp_path):
+def _fake_search(tmp_path, tuner, scores, epochs, objective="val_accuracy", mode="max"):
     import pandas as pd
 
-    from fmnist.tuning import SearchResult, compare_searches
+    from fmnist.tuning import SearchResult
+
+    results = pd.DataFrame({"trial_id": [f"{i:02d}" for i in range(len(scores))], objective: scores,
+                            "epochs": epochs, "wall_time": [1.0] * len(scores)})
+    return SearchResult(results, None, objective, mode, tmp_path, "kerastuner", tuner, 10, len(scores), 1.0)
+
+
+def test_compare_searches_reports_cost_and_best(tmp_path):
+    from fmnist.tuning import compare_searches
 
     def fake(tuner, scores, epochs):
-        results = pd.DataFrame({"trial_id": range(len(scores)), "val_accuracy": scores,
-                                "epochs": epochs, "wall_time": [1.0] * len(scores)})
-        return SearchResult(results, None, "val_accuracy", "max", tmp_path, "kerastuner",
-                            tuner, 10, len(scores), 1.0)
+        return _fake_search(tmp_path, tuner, scores, epochs)
 
     table = compare_searches({"hb": fake("hyperband", [0.5, 0.8], [2, 6]),
                               "rs": fake("random", [0.7], [10])})
@@ -348,16 +353,6 @@ def test_compare_searches_reports_cost_and_best(tmp_path):
     assert relative.loc["rs", "best - reference"] == 0.0
     with pytest.raises(ValueError, match="reference 'talos' is not one of the searches: hb"):
         compare_searches({"hb": fake("hyperband", [0.5], [2])}, reference="talos")
-
-
-def _fake_search(tmp_path, tuner, scores, epochs, objective="val_accuracy", mode="max"):
-    import pandas as pd
-
-    from fmnist.tuning import SearchResult
-
-    results = pd.DataFrame({"trial_id": [f"{i:02d}" for i in range(len(scores))], objective: scores,
-                            "epochs": epochs, "wall_time": [1.0] * len(scores)})
-    return SearchResult(results, None, objective, mode, tmp_path, "kerastuner", tuner, 10, len(scores), 1.0)
 
 
 def test_anytime_curve_is_best_so_far_against_cumulative_epochs(tmp_path):
