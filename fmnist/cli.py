@@ -8,6 +8,7 @@ Examples::
     fmnist train cnn_best --epochs 20 --lr-schedule cosine --augment
     fmnist evaluate runs/cnn_medium/model.keras
     fmnist tune --space mlp --engine talos --max-trials 4
+    fmnist tune-seeds --space cnn --seeds 0 1 2 --goal 0.4   # Hyperband vs Talos, per seed
     fmnist report --profile quick    # execute the notebooks, export HTML to reports/
     fmnist benchmark --tiny
 
@@ -159,24 +160,31 @@ def _default(value, fallback):
     return fallback if value is None else value
 
 
+def _tuning_data(space, profile, subset_n: int | None, seed: int):
+    """``(x, y, x_val, y_val)`` of a search as notebooks 04/06/07 take them: a stratified
+    training subset of the profile's size and the profile's dev subset (regression: the
+    generator's training points, scored by cross-validation, so no dev data)."""
+    from fmnist.data import load_regression, load_splits
+
+    if space.layout == "regression":
+        (x, y), _ = load_regression()
+        return x, y, None, None
+    splits = load_splits("fashion_mnist", layout=space.layout, seed=seed)
+    x, y = splits.train_subset(_default(subset_n, profile.tuning_budget(space.layout)[2]), seed=seed)
+    x_val, y_val = splits.dev_subset(profile.dev_subset, seed=seed)
+    return x, y, x_val, y_val
+
+
 def _cmd_tune(args) -> int:
     import pandas as pd
 
     from fmnist.config import get_profile
-    from fmnist.data import load_regression, load_splits, subset
     from fmnist.tuning import get_space, run_search
 
     profile = get_profile(args.profile)
     space = get_space(args.space)
-    trials, epochs, images = profile.tuning_budget(space.layout)
-    if space.layout == "regression":
-        (x, y), _ = load_regression()
-        x_val = y_val = None
-    else:
-        splits = load_splits("fashion_mnist", layout=space.layout, seed=args.seed)
-        n = _default(args.subset, images)
-        x, y = subset(splits.x_train, splits.y_train, min(n, len(splits.y_train)), seed=args.seed)
-        x_val, y_val = splits.x_dev, splits.y_dev
+    trials, epochs, _ = profile.tuning_budget(space.layout)
+    x, y, x_val, y_val = _tuning_data(space, profile, args.subset, args.seed)
     result = run_search(
         space, args.engine, x, y, x_val, y_val,
         max_trials=_default(args.max_trials, trials),
@@ -192,6 +200,67 @@ def _cmd_tune(args) -> int:
     print(f"budget: {result.budget()}")
     if result.best is not None:
         print(f"best ({result.objective}, {result.mode}): {result.best}")
+    return 0
+
+
+def _engine_tuner(text: str) -> tuple[str, str]:
+    engine, sep, tuner = text.partition(":")
+    if not sep or not engine or not tuner:
+        raise argparse.ArgumentTypeError(f"expected ENGINE:TUNER such as kerastuner:hyperband or "
+                                         f"talos:random, got {text!r}")  # fmt: skip
+    return engine, tuner
+
+
+def _cmd_tune_seeds(args) -> int:
+    import datetime
+    import time
+    from pathlib import Path
+
+    import pandas as pd
+
+    from fmnist.atomic import atomic_write_text
+    from fmnist.config import REPORTS_DIR, get_profile
+    from fmnist.report import machine_summary
+    from fmnist.tuning import get_space
+    from fmnist.tuning.seeds import compare_over_seeds, repeat_searches, summarize_over_seeds
+
+    profile = get_profile(args.profile)
+    space = get_space(args.space)
+    searches = {f"{e}:{t}": (e, t) for e, t in args.searches}
+    reference = "{}:{}".format(*args.reference) if args.reference else list(searches)[-1]
+    if reference not in searches:
+        raise ValueError(f"--reference {reference} is not one of --searches: {', '.join(searches)}")
+    trials, epochs, _ = profile.tuning_budget(space.layout)
+    x, y, x_val, y_val = _tuning_data(space, profile, args.subset, args.data_seed)
+    out = Path(args.out or REPORTS_DIR / "tuning" / f"{args.space}_seeds__{profile.name}.json")
+    started, clock = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
+
+    def progress(seed, name, result):
+        print(f"seed {seed} {name}: {result.budget()}", flush=True)
+
+    runs = repeat_searches(
+        space, searches, x, y, x_val, y_val, seeds=args.seeds,
+        project_name=args.project_name, max_trials=_default(args.max_trials, trials),
+        epochs=_default(args.epochs, epochs), directory=args.directory,
+        cv_folds=profile.cv_folds, quiet=True, on_search_end=progress,
+    )  # fmt: skip
+    table = compare_over_seeds(runs, reference=reference, tolerance=args.tolerance)
+    summary = summarize_over_seeds(table, goal=args.goal)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(table.to_string(index=False))
+        print(summary.to_string())
+    record = {
+        "schema": "fmnist-tuning-seeds/1", "command": ["fmnist", *sys.argv[1:]],
+        "started": started.isoformat(timespec="seconds"), "duration_s": round(time.perf_counter() - clock, 1),
+        "machine": machine_summary(), "profile": profile.name, "space": args.space,
+        "data": {"train": len(y), "dev": None if y_val is None else len(y_val), "seed": args.data_seed},
+        "searches": searches, "reference": reference, "tolerance": args.tolerance,
+        "goal": args.goal, "seeds": list(runs),
+        "per_seed": json.loads(table.to_json(orient="records")),
+        "summary": json.loads(summary.reset_index().to_json(orient="records")),
+    }  # fmt: skip
+    atomic_write_text(out, json.dumps(record, indent=1) + "\n")
+    print(f"wrote {out}")
     return 0
 
 
@@ -279,6 +348,30 @@ def build_parser() -> argparse.ArgumentParser:
                       help="KerasTuner chief/worker mode from KERASTUNER_TUNER_ID, "
                            "KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT")
     tune.set_defaults(func=_cmd_tune)
+
+    seeds = sub.add_parser("tune-seeds", help="repeat a comparison of searches over seeds")
+    seeds.add_argument("--space", default="cnn", choices=("mlp", "cnn", "regression"))
+    seeds.add_argument("--searches", nargs="+", type=_engine_tuner, metavar="ENGINE:TUNER",
+                       default=[("kerastuner", "hyperband"), ("talos", "random")],
+                       help="default: kerastuner:hyperband talos:random")
+    seeds.add_argument("--reference", type=_engine_tuner, metavar="ENGINE:TUNER",
+                       help="the search the others are measured against (default: the last)")
+    seeds.add_argument("--tolerance", type=float, default=0.005,
+                       help="target = reference's best - tolerance (default 0.005: half a point)")
+    seeds.add_argument("--goal", type=float, default=None,
+                       help="count the seeds whose share of the reference's epochs is <= GOAL")
+    seeds.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    seeds.add_argument("--data-seed", type=int, default=0, help="split and subset seed (fixed)")
+    seeds.add_argument("--max-trials", type=int, default=None, help="default: from the profile")
+    seeds.add_argument("--epochs", type=int, default=None, help="epochs per trial")
+    seeds.add_argument("--subset", type=int, default=None, help="training images per trial")
+    seeds.add_argument("--directory", default=None, help="default: runs/tuning")
+    seeds.add_argument("--project-name", default="{engine}_{tuner}_seed{seed}",
+                       help="run directory name per search and seed (default %(default)s)")
+    seeds.add_argument("--profile", choices=sorted(PROFILES), default=None)
+    seeds.add_argument("--out", default=None,
+                       help="JSON record (default reports/tuning/<space>_seeds__<profile>.json)")
+    seeds.set_defaults(func=_cmd_tune_seeds)
 
     report = sub.add_parser("report", help="execute the notebooks and export HTML reports")
     report.add_argument("--profile", choices=sorted(PROFILES), default=None)

@@ -101,6 +101,33 @@ def test_tune_rejects_bad_trials(capsys, tmp_path):
     assert "max_trials" in capsys.readouterr().err
 
 
+def test_tune_seeds_rejects_bad_searches(capsys, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        main(["tune-seeds", "--searches", "talos"])
+    assert info.value.code == 2 and "ENGINE:TUNER" in capsys.readouterr().err
+    code = main(["tune-seeds", "--reference", "kerastuner:bayesian", "--directory", str(tmp_path)])
+    assert code == EXIT_ERROR
+    assert "not one of --searches: kerastuner:hyperband, talos:random" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_tune_seeds_writes_the_comparison_record(capsys, tmp_path):
+    out = tmp_path / "seeds.json"
+    code = main(["tune-seeds", "--space", "mlp", "--searches", "kerastuner:random", "talos:random",
+                 "--seeds", "0", "1", "--max-trials", "2", "--epochs", "1", "--subset", "300",
+                 "--goal", "0.5", "--profile", "quick", "--directory", str(tmp_path), "--out", str(out)])
+    assert code == 0
+    assert "seed 1 talos:random" in capsys.readouterr().out
+    record = json.loads(out.read_text())
+    assert record["schema"] == "fmnist-tuning-seeds/1" and record["seeds"] == [0, 1]
+    assert record["reference"] == "talos:random" and record["data"]["train"] == 300
+    assert len(record["per_seed"]) == 4 and {r["seed"] for r in record["per_seed"]} == {0, 1}
+    talos = next(r for r in record["summary"] if r["search"] == "talos:random")
+    shares = [r["to target / reference"] for r in record["per_seed"] if r["search"] == "talos:random"]
+    assert talos["seeds"] == 2 and talos["reached"] == 2
+    assert talos["within goal"] == sum(share <= 0.5 for share in shares)
+
+
 def test_results_prints_and_writes_the_readme_block(capsys, tmp_path):
     from fmnist import report
 

@@ -399,3 +399,80 @@ def test_compare_searches_epochs_to_reach_the_reference_within_tolerance(tmp_pat
         compare_searches(searches, tolerance=0.005)
     with pytest.raises(ValueError, match=">= 0"):
         compare_searches(searches, reference="rs", tolerance=-0.01)
+
+
+# ------------------------------------------------------------------- repeated over seeds
+def test_compare_over_seeds_relates_each_seed_to_its_own_reference(tmp_path):
+    from fmnist.tuning.seeds import compare_over_seeds, summarize_over_seeds
+
+    def pair(hb_scores, hb_epochs, rs_scores):
+        return {"hb": _fake_search(tmp_path, "hyperband", hb_scores, hb_epochs),
+                "rs": _fake_search(tmp_path, "random", rs_scores, [5] * len(rs_scores))}  # fmt: skip
+
+    runs = {0: pair([0.70, 0.80], [2, 6], [0.60, 0.80]),   # hb reaches 0.795 after 8 of 10
+            1: pair([0.90, 0.50], [2, 6], [0.50, 0.70]),   # hb reaches 0.695 after 2 of 10
+            2: pair([0.10, 0.20], [2, 6], [0.90, 0.40])}   # hb never reaches 0.895
+    table = compare_over_seeds(runs, reference="rs", tolerance=0.005)
+    assert list(table.columns[:3]) == ["seed", "search", "target"]
+    assert table["target"].tolist() == pytest.approx([0.795, 0.795, 0.695, 0.695, 0.895, 0.895])
+    hb = table[table["search"] == "hb"].set_index("seed")
+    assert hb["to target / reference"].tolist()[:2] == [0.8, 0.2]
+    assert pd.isna(hb.loc[2, "epochs to target"])
+
+    summary = summarize_over_seeds(table, goal=0.4)
+    assert summary.loc["hb", "seeds"] == 3 and summary.loc["hb", "reached"] == 2
+    assert summary.loc["hb", "share median"] == pytest.approx(0.5)
+    assert (summary.loc["hb", "share min"], summary.loc["hb", "share max"]) == (0.2, 0.8)
+    assert summary.loc["hb", "within goal"] == 1
+    assert (summary.loc["rs", "share min"], summary.loc["rs", "share max"]) == (0.5, 1.0)
+    assert summary.loc["rs", "within goal"] == 0
+    assert summary.loc["hb", "best median"] == pytest.approx(0.8)
+    assert "within goal" not in summarize_over_seeds(table).columns
+
+    with pytest.raises(ValueError, match="runs is empty"):
+        compare_over_seeds({}, reference="rs", tolerance=0.005)
+    with pytest.raises(ValueError, match="goal must be"):
+        summarize_over_seeds(table, goal=0)
+    with pytest.raises(ValueError, match="compare_over_seeds' output"):
+        summarize_over_seeds(table.drop(columns="seed"))
+
+
+def test_repeat_searches_runs_each_seed_in_its_own_directory_and_resumes(space, data, tmp_path):
+    from fmnist.tuning.seeds import repeat_searches
+
+    x, y, x_val, y_val = data
+    seen = []
+    kwargs = {"seeds": [0, 1], "max_trials": 2, "epochs": 1, "directory": tmp_path}
+    searches = {"random": ("kerastuner", "random"), "talos": ("talos", "random")}
+    runs = repeat_searches(space, searches, x, y, x_val, y_val,
+                           on_search_end=lambda seed, name, r: seen.append((seed, name, r.trials_run)),
+                           **kwargs)  # fmt: skip
+    assert seen == [(0, "random", 2), (0, "talos", 2), (1, "random", 2), (1, "talos", 2)]
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "kerastuner_random_seed0", "talos_random_seed0", "kerastuner_random_seed1", "talos_random_seed1"}
+    for name in searches:  # the seed reaches the search: other configurations are drawn
+        hashes = [set(runs[s][name].results["param_hash"]) for s in (0, 1)]
+        assert hashes[0] != hashes[1]
+    again = repeat_searches(space, searches, x, y, x_val, y_val, **kwargs)
+    assert all(r.trials_run == 0 for per_seed in again.values() for r in per_seed.values())
+    assert again[1]["talos"].results.equals(runs[1]["talos"].results)
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"seeds": []}, "non-empty list"),
+    ({"seeds": [0, 0]}, "distinct"),
+    ({"seeds": [-1]}, "integers >= 0"),
+    ({"seeds": [True]}, "integers >= 0"),
+    ({"project_name": "{engine}_{tuner}"}, "must contain"),
+    ({"seed": 3}, "not as seed="),
+    ({"searches": {}}, "non-empty mapping"),
+    ({"searches": {"a": "talos"}}, "pair"),
+    ({"searches": {"a": ("talos", "random"), "b": ("talos", "random")}}, "appear once"),
+])  # fmt: skip
+def test_repeat_searches_rejects_bad_input(bad, match, space, data, tmp_path):
+    from fmnist.tuning.seeds import repeat_searches
+
+    kwargs = {"searches": {"t": ("talos", "random")}, "seeds": [0], "directory": tmp_path, **bad}
+    with pytest.raises(ValueError, match=match):
+        repeat_searches(space, kwargs.pop("searches"), *data, max_trials=1, **kwargs)
+    assert not any(tmp_path.iterdir())  # rejected before anything ran

@@ -11,6 +11,8 @@
 * :mod:`~fmnist.tuning.results` — :func:`best_config`, :func:`budget`, :func:`refit_best`,
   :func:`load_results`; :func:`compare_searches` and :func:`anytime_curve` (best score against
   epochs spent) to compare tuners on one space.
+* :mod:`~fmnist.tuning.seeds` — :func:`repeat_searches`, :func:`compare_over_seeds`,
+  :func:`summarize_over_seeds`: the same comparison once per seed (is one seed's verdict luck?).
 
 Example::
 
@@ -49,6 +51,7 @@ from fmnist.tuning.results import (
     refit_best,
 )
 from fmnist.tuning.search import ENGINES, TUNERS, SearchSettings, run_search
+from fmnist.tuning.seeds import compare_over_seeds, repeat_searches, summarize_over_seeds
 from fmnist.tuning.space import (
     Boolean,
     Choice,
@@ -72,7 +75,8 @@ def read_executions(run_dir):
 
 __all__ = [
     "BASE_COLUMNS", "CNN_LAYOUTS", "ENGINES", "SPACES", "TUNERS", "Boolean", "Choice", "anytime_curve",
-    "compare_searches", "epochs_to_reach",
+    "compare_over_seeds", "compare_searches", "epochs_to_reach", "repeat_searches",
+    "summarize_over_seeds",
     "DistributedConfigError", "DistributedRole", "LogRange", "Objective", "ObjectiveError",
     "Param", "Range", "RefitResult", "SearchResult", "SearchSettings", "SearchSpace",
     "SearchSpaceError", "best_config", "budget", "cluster_env", "distributed_role", "free_port",
