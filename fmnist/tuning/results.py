@@ -35,11 +35,14 @@ import pandas as pd
 from fmnist.atomic import atomic_write_text
 
 __all__ = [
-    "BASE_COLUMNS", "RESULTS_FILE", "SPEC_FILE", "RefitResult", "SearchResult", "anytime_curve",
+    "BASE_COLUMNS", "RESULTS_FILE", "SHARE_COLUMN", "SPEC_FILE", "RefitResult", "SearchResult", "anytime_curve",
     "atomic_write_csv", "atomic_write_json", "best_config", "budget", "compare_searches",
     "epochs_to_reach", "hyperparameter_columns", "load_results", "metric_columns", "order_columns",
     "read_json", "refit_best",
 ]  # fmt: skip
+
+#: :func:`compare_searches`' column: epochs to target over the reference's total epochs.
+SHARE_COLUMN = "to target / reference"
 
 #: Columns present in every results table (hyperparameters and metrics come in between).
 BASE_COLUMNS = ("trial_id", "engine", "tuner", "epochs", "wall_time", "param_hash")
@@ -274,7 +277,7 @@ def compare_searches(searches: Mapping[str, "SearchResult"], reference: str | No
                      for name, s in searches.items()}  # fmt: skip
             table["epochs to target"] = pd.Series(reach, dtype="Float64")
             total = table.loc[reference, "epochs"]
-            table["to target / reference"] = (table["epochs to target"] / total).round(3)
+            table[SHARE_COLUMN] = (table["epochs to target"] / total).round(3)
             table.attrs["target"] = target
     return table
 

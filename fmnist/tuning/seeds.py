@@ -30,10 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fmnist.tuning.results import SHARE_COLUMN as SHARE
 from fmnist.tuning.results import SearchResult, compare_searches
-
-#: The column :func:`compare_searches` fills when given a reference and a tolerance.
-SHARE = "to target / reference"
 
 
 def _check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
@@ -140,9 +138,9 @@ def summarize_over_seeds(table: pd.DataFrame, goal: float | None = None) -> pd.D
         share = pd.to_numeric(group[SHARE], errors="coerce").astype(float).dropna()
         row = {"search": search, "seeds": int(group["seed"].nunique()),
                "best median": float(group[best].median()), "reached": len(share),
-               "share median": float(share.median()) if len(share) else float("nan"),
-               "share min": float(share.min()) if len(share) else float("nan"),
-               "share max": float(share.max()) if len(share) else float("nan")}  # fmt: skip
+               # an empty Series (no seed reached the target) gives NaN here
+               "share median": float(share.median()), "share min": float(share.min()),
+               "share max": float(share.max())}  # fmt: skip
         if goal is not None:
             row["within goal"] = int((share <= goal).sum())
         rows.append(row)
