@@ -5,7 +5,8 @@ Examples::
     fmnist data info                 # where the data is, checksums, shapes, class counts
     fmnist data fetch                # obtain it (verified download into Keras's cache)
     fmnist train cnn_medium --epochs 5 --run-dir runs/cnn_medium
-    fmnist train cnn_best --epochs 20 --lr-schedule cosine --augment
+    fmnist train cnn_large --profile full --record   # the default recipe, recorded
+    fmnist train cnn_best --recipe plain --epochs 20 --lr-schedule cosine
     fmnist evaluate runs/cnn_medium/model.keras
     fmnist tune --space mlp --engine talos --max-trials 4
     fmnist tune-seeds --space cnn --seeds 0 1 2 --goal 0.4   # Hyperband vs Talos, per seed
@@ -80,23 +81,25 @@ def _cmd_train(args) -> int:
 
     from fmnist.config import RUNS_DIR, get_profile
     from fmnist.evaluation import evaluate
+    from fmnist.experiments import recipe
     from fmnist.model import build_model, compile_model, get_preset, save_model
     from fmnist.atomic import atomic_write_text
     from fmnist.training import set_seed, train
 
     profile = get_profile(args.profile)
     preset = get_preset(args.preset)
-    lr_schedule = None if args.lr_schedule == "constant" else args.lr_schedule
-    augment = None  # checked before the run directory is created
+    # checked before the run directory is created
+    if args.augment and preset.layout == "regression":
+        raise ValueError(f"--augment transforms images; {args.preset!r} is a regression preset")
+    set_seed(args.seed)
+    plan = recipe(args.recipe, preset.layout, profile, seed=args.seed)  # options given win
+    if args.lr_schedule is not None:
+        plan["lr_schedule"] = None if args.lr_schedule == "constant" else args.lr_schedule
     if args.augment:
-        if preset.layout == "regression":
-            raise ValueError(f"--augment transforms images; {args.preset!r} is a regression preset")
         from fmnist.data import build_augmentation
 
-        augment = build_augmentation(seed=args.seed)
-    set_seed(args.seed)
-    default_epochs = {"cnn": profile.cnn_epochs, "regression": profile.regression_epochs}
-    epochs = _default(args.epochs, default_epochs.get(preset.layout, profile.epochs))
+        plan["augment"] = build_augmentation(seed=args.seed)
+    epochs = _default(args.epochs, plan["epochs"])
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = Path(args.run_dir or RUNS_DIR / f"{args.preset}-{stamp}")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -106,23 +109,35 @@ def _cmd_train(args) -> int:
         task=preset.task,
     )  # fmt: skip
     print(f"training {args.preset} ({model.count_params():,} params) on {len(train_xy[1]):,} "
-          f"samples for up to {epochs} epochs [profile {profile.name}] -> {run_dir}")  # fmt: skip
+          f"samples for up to {epochs} epochs [profile {profile.name}, {args.recipe} recipe] "
+          f"-> {run_dir}")  # fmt: skip
+    batch_size = _default(args.batch_size, profile.batch_size)
     result = train(
-        model, train_xy, dev_xy, epochs=epochs,
-        batch_size=_default(args.batch_size, profile.batch_size),
+        model, train_xy, dev_xy, epochs=epochs, batch_size=batch_size,
         patience=args.patience, checkpoint_path=run_dir / "best.keras",
-        csv_path=run_dir / "history.csv", seed=args.seed, augment=augment, lr_schedule=lr_schedule,
-        verbose=1 if sys.stdout.isatty() else 2,
+        csv_path=run_dir / "history.csv", seed=args.seed, augment=plan["augment"],
+        lr_schedule=plan["lr_schedule"], verbose=1 if sys.stdout.isatty() else 2,
     )  # fmt: skip
     save_model(result.model, run_dir / "model.keras")
     metrics = evaluate(result.model, *test_xy)
-    summary = {"preset": args.preset, "profile": profile.name, "lr_schedule": args.lr_schedule,
-               "augment": bool(args.augment), **result.summary(),
+    options = {"recipe": args.recipe, "lr_schedule": plan["lr_schedule"] or "constant",
+               "augment": None if plan["augment"] is None else "+".join(
+                   layer.name for layer in plan["augment"].layers),
+               "train_samples": len(train_xy[1]), "batch_size": batch_size,
+               "optimizer": args.optimizer, "learning_rate": args.learning_rate,
+               "patience": args.patience, "seed": args.seed}  # fmt: skip
+    summary = {"preset": args.preset, "profile": profile.name, **options, **result.summary(),
                **{f"test_{k}": v for k, v in metrics.items()}}  # fmt: skip
     atomic_write_text(run_dir / "result.json", json.dumps(summary, indent=2, default=float))
     shown = ", ".join(f"test {k} {v:.4f}" for k, v in metrics.items())
     print(f"{args.preset}: {shown}; {result.epochs_run} epochs in {result.wall_time:.1f} s "
           f"({result.images_per_sec:,.0f} img/s)")  # fmt: skip
+    if args.record:
+        from fmnist.report import record_training
+
+        path = record_training("fmnist train", f"{args.preset} ({args.recipe} recipe)", result,
+                               metrics, profile=profile.name, **options)  # fmt: skip
+        print(f"recorded in {path}")
     return 0
 
 
@@ -304,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(func=_cmd_data)
 
     from fmnist.config import PROFILES
+    from fmnist.experiments import RECIPES
 
     train = sub.add_parser("train", help="train a preset and write model + history to a run dir")
     train.add_argument("preset", help="preset name, e.g. mlp_medium or cnn_medium")
@@ -314,12 +330,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, default=None, help="early-stopping patience")
     train.add_argument("--optimizer", default="adam")
     train.add_argument("--learning-rate", type=float, default=1e-3)
-    train.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
-                       help="cosine: decay the learning rate to ~0 over the epochs")
+    train.add_argument("--recipe", choices=RECIPES, default="default",
+                       help="default: for CNNs cosine decay + flips and 2-pixel shifts over the "
+                            "profile's cnn_best_epochs; plain: constant rate, no augmentation "
+                            "(fmnist.experiments.recipe)")
+    train.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None,
+                       help="cosine: decay the learning rate to ~0 over the epochs "
+                            "(default: the recipe's)")
     train.add_argument("--augment", action="store_true",
-                       help="random flips, rotations, erasing and noise (fmnist.data.build_augmentation)")
+                       help="random flips, rotations, erasing and noise "
+                            "(fmnist.data.build_augmentation), instead of the recipe's")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--run-dir", default=None, help="default: runs/<preset>-<time>")
+    train.add_argument("--record", action="store_true",
+                       help="record the test result for the results table (fmnist results) as "
+                            "'<preset> (<recipe> recipe)', with the options used")
     train.set_defaults(func=_cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="evaluate a saved .keras model")

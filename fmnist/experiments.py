@@ -44,6 +44,47 @@ class Config:
     lr_schedule: str | None = None  # fmnist.training.LR_SCHEDULES, e.g. "cosine"
 
 
+#: Names accepted by :func:`recipe`.
+RECIPES = ("default", "plain")
+
+
+def recipe(name: str, layout: str, profile, seed: int = 0) -> dict[str, Any]:
+    """``fmnist.training.train`` keyword arguments of a named training recipe for a preset.
+
+    ``"plain"`` is how notebooks 03 and 05 train their baselines: constant learning rate, no
+    augmentation, the profile's baseline epochs (``profile.epochs`` for MLPs,
+    ``profile.cnn_epochs`` for CNNs, ``profile.regression_epochs`` for the regression net).
+
+    ``"default"`` is what ``fmnist train`` does unless told otherwise. For CNNs it decays the
+    learning rate to ~0 with a cosine schedule over ``profile.cnn_best_epochs`` epochs and
+    augments every batch with random horizontal flips and shifts of up to 2 pixels. It was chosen
+    on the dev split for the seed-003 presets, which have no dropout or batch norm and overfit
+    within a few epochs otherwise (README, "Training recipe"); a network that already
+    regularizes itself may do better without the augmentation (notebook 05: ``cnn_best``).
+    For MLPs and the regression net it is the plain recipe.
+
+    Returns:
+        ``{"epochs": int, "lr_schedule": str | None, "augment": keras layer | None}``.
+
+    >>> from fmnist.config import get_profile
+    >>> recipe("plain", "cnn", get_profile("full"))
+    {'epochs': 10, 'lr_schedule': None, 'augment': None}
+    """
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; valid recipes: {', '.join(RECIPES)}")
+    baseline = {"mlp": profile.epochs, "cnn": profile.cnn_epochs,
+                "regression": profile.regression_epochs}  # fmt: skip
+    if layout not in baseline:
+        raise ValueError(f"unknown layout {layout!r}; valid layouts: {', '.join(baseline)}")
+    if name == "plain" or layout != "cnn":
+        return {"epochs": baseline[layout], "lr_schedule": None, "augment": None}
+    from fmnist.data import build_augmentation
+
+    shifts = build_augmentation(flip=True, rotation=0.0, noise=0.0, erasing=0.0,
+                                translation=0.07, seed=seed)  # fmt: skip
+    return {"epochs": profile.cnn_best_epochs, "lr_schedule": "cosine", "augment": shifts}
+
+
 @dataclasses.dataclass
 class Experiment:
     """Trained configurations: ``results[name]`` is a ``fmnist.training.TrainResult``."""

@@ -50,21 +50,23 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "result"
 
 
-def record_result(notebook: str, model: str, **fields) -> Path:
+def record_result(notebook: str, model: str, *, profile: str | None = None, **fields) -> Path:
     """Record one trained model's numbers for the report index.
 
     Args:
         notebook: the notebook (or command) that produced the result, e.g. ``"05_cnn"``.
         model: a name unique within that notebook, e.g. ``"cnn_medium"``.
+        profile: the profile the model was trained in; default: the active one
+            (``fmnist.config.get_profile``), which is what a notebook uses.
         **fields: JSON-serializable numbers such as ``params``, ``epochs``, ``train_time``,
             ``test_accuracy``, ``test_loss`` or ``test_mse``.
 
-    The active profile and the machine (:func:`machine_summary`) are recorded with them. One
+    The profile and the machine (:func:`machine_summary`) are recorded with them. One
     file per (notebook, model, profile): a quick run never replaces a full run's record.
     """
     if not notebook or not model:
         raise ValueError("record_result needs a non-empty notebook and model name")
-    profile = get_profile().name
+    profile = get_profile(profile).name
     record = {"notebook": notebook, "model": model, "profile": profile, "machine": machine_summary()}
     record.update({k: _plain(v) for k, v in fields.items()})
     record["recorded_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -72,7 +74,10 @@ def record_result(notebook: str, model: str, **fields) -> Path:
     return atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True))
 
 
-def record_training(notebook: str, model: str, train_result, test_metrics: dict, **extra) -> Path:
+def record_training(
+    notebook: str, model: str, train_result, test_metrics: dict, *, profile: str | None = None,
+    **extra,
+) -> Path:
     """:func:`record_result` from a ``fmnist.training.TrainResult`` and ``evaluate`` metrics."""
     fields = {
         "params": train_result.params,
@@ -83,7 +88,7 @@ def record_training(notebook: str, model: str, train_result, test_metrics: dict,
     }
     fields.update({f"test_{k}": v for k, v in test_metrics.items()})
     fields.update(extra)
-    return record_result(notebook, model, **fields)
+    return record_result(notebook, model, profile=profile, **fields)
 
 
 def _plain(value):

@@ -56,8 +56,8 @@ def test_train_then_evaluate(capsys, tmp_path):
     assert f"test accuracy: {result['test_accuracy']:.4f}" in out
 
 
-@pytest.mark.realdata
-def test_train_passes_schedule_and_augmentation(monkeypatch, tmp_path):
+@pytest.fixture
+def train_spy(monkeypatch):
     import fmnist.training
 
     seen = {}
@@ -68,13 +68,65 @@ def test_train_passes_schedule_and_augmentation(monkeypatch, tmp_path):
         return real_train(*args, **kwargs)
 
     monkeypatch.setattr(fmnist.training, "train", spy)
+    return seen
+
+
+@pytest.mark.realdata
+def test_train_passes_schedule_and_augmentation(train_spy, tmp_path):
+    seen = train_spy
     run = tmp_path / "run"
     code = main(["train", "cnn_small", "--epochs", "1", "--subset", "300", "--lr-schedule", "cosine",
                  "--augment", "--run-dir", str(run)])  # fmt: skip
     assert code == 0
     assert seen["lr_schedule"] == "cosine" and seen["augment"].name == "augmentation"
     result = json.loads((run / "result.json").read_text())
-    assert result["lr_schedule"] == "cosine" and result["augment"] is True
+    assert result["lr_schedule"] == "cosine" and result["augment"] == "flip+rotate+erase+noise"
+
+
+@pytest.mark.realdata
+def test_train_uses_the_default_recipe_and_records(train_spy, monkeypatch, tmp_path, capsys):
+    from fmnist import report
+    from fmnist.config import get_profile
+
+    monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path / "results"))
+    monkeypatch.setenv("FMNIST_PROFILE", "full")  # --profile wins over the environment
+    run = tmp_path / "run"
+    code = main(["train", "cnn_small", "--profile", "quick", "--subset", "300", "--record",
+                 "--run-dir", str(run)])  # fmt: skip
+    assert code == 0
+    assert train_spy["epochs"] == get_profile("quick").cnn_best_epochs
+    assert train_spy["lr_schedule"] == "cosine"
+    assert [layer.name for layer in train_spy["augment"].layers] == ["flip", "translate"]
+    result = json.loads((run / "result.json").read_text())
+    assert result["recipe"] == "default" and result["augment"] == "flip+translate"
+    record = json.loads(
+        (tmp_path / "results" / "fmnist_train__cnn_small_default_recipe__quick.json").read_text()
+    )
+    assert record["notebook"] == "fmnist train" and record["model"] == "cnn_small (default recipe)"
+    assert record["test_accuracy"] == result["test_accuracy"] and record["train_samples"] == 300
+    assert "recorded in" in capsys.readouterr().out
+
+
+@pytest.mark.realdata
+def test_train_plain_recipe_and_options_win(train_spy, tmp_path):
+    from fmnist.config import get_profile
+
+    code = main(["train", "cnn_small", "--profile", "quick", "--recipe", "plain", "--subset", "300",
+                 "--run-dir", str(tmp_path / "run")])  # fmt: skip
+    assert code == 0
+    assert train_spy["epochs"] == get_profile("quick").cnn_epochs
+    assert train_spy["lr_schedule"] is None and train_spy["augment"] is None
+    code = main(["train", "cnn_small", "--profile", "quick", "--lr-schedule", "constant",
+                 "--epochs", "1", "--subset", "300", "--run-dir", str(tmp_path / "run2")])  # fmt: skip
+    assert code == 0
+    assert train_spy["epochs"] == 1 and train_spy["lr_schedule"] is None
+    assert train_spy["augment"] is not None  # the recipe's augmentation stays
+
+
+def test_unknown_recipe_is_rejected_by_argparse():
+    with pytest.raises(SystemExit) as info:
+        main(["train", "cnn_small", "--recipe", "fancy"])
+    assert info.value.code == 2
 
 
 def test_augmenting_a_regression_preset_is_an_error_before_anything_is_written(capsys, tmp_path):

@@ -108,3 +108,40 @@ def test_config_lr_schedule_reaches_train(monkeypatch):
     run_experiments({"cosine": Config("mlp_shallow", lr_schedule="cosine"), "constant": "mlp_shallow"},
                     _data(64, 0), _data(32, 1), epochs=1, batch_size=32, log=None)  # fmt: skip
     assert seen == ["cosine", None]
+
+
+def test_recipes_per_layout():
+    from fmnist.config import get_profile
+    from fmnist.experiments import RECIPES, recipe
+
+    full = get_profile("full")
+    assert RECIPES == ("default", "plain")
+    cnn = recipe("default", "cnn", full, seed=3)
+    assert cnn["epochs"] == full.cnn_best_epochs and cnn["lr_schedule"] == "cosine"
+    assert [layer.name for layer in cnn["augment"].layers] == ["flip", "translate"]
+    assert recipe("plain", "cnn", full) == {"epochs": full.cnn_epochs, "lr_schedule": None, "augment": None}
+    # MLPs and the regression net: the default recipe is the plain one
+    for layout, epochs in (("mlp", full.epochs), ("regression", full.regression_epochs)):
+        for name in RECIPES:
+            assert recipe(name, layout, full) == {"epochs": epochs, "lr_schedule": None, "augment": None}
+
+
+def test_default_cnn_recipe_augments_only_when_training():
+    from fmnist.config import get_profile
+    from fmnist.experiments import recipe
+
+    augment = recipe("default", "cnn", get_profile("quick"))["augment"]
+    x = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(augment(x, training=False)), x)
+    shifted = np.asarray(augment(x, training=True))
+    assert shifted.shape == x.shape and not np.allclose(shifted, x)
+
+
+def test_bad_recipe_names():
+    from fmnist.config import get_profile
+    from fmnist.experiments import recipe
+
+    with pytest.raises(ValueError, match="unknown recipe 'fancy'; valid recipes: default, plain"):
+        recipe("fancy", "cnn", get_profile("quick"))
+    with pytest.raises(ValueError, match="unknown layout 'rnn'; valid layouts: mlp, cnn, regression"):
+        recipe("default", "rnn", get_profile("quick"))

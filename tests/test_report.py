@@ -62,6 +62,16 @@ def test_results_markdown_names_the_machine_and_formats_numbers(results):
     assert report.results_markdown(report.load_results(results / "none")) == "No results recorded yet.\n"
 
 
+
+def test_record_under_an_explicit_profile(results, monkeypatch):
+    monkeypatch.setenv("FMNIST_PROFILE", "quick")
+    report.record_result("fmnist train", "cnn_large (default recipe)", profile="full", test_accuracy=0.9)
+    record = json.loads((results / "fmnist_train__cnn_large_default_recipe__full.json").read_text())
+    assert record["profile"] == "full" and record["notebook"] == "fmnist train"
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        report.record_result("fmnist train", "x", profile="huge")
+    assert not list(results.glob("*huge*"))
+
 def test_update_readme_replaces_only_the_results_block(results, tmp_path):
     report.record_result("03_mlp", "mlp_deep", params=134794, test_accuracy=0.88)
     readme = tmp_path / "README.md"
