@@ -352,7 +352,7 @@ Built {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC.</p>
 {links}
 </ol>
 <h2>Results</h2>
-<p>Every trained model, as recorded by the notebooks (test set of the official split).</p>
+<p>Every trained model, as recorded by the notebooks and <code>fmnist train --record</code> (test set of the official split).</p>
 {table}
 </body></html>
 """
