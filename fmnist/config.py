@@ -2,9 +2,10 @@
 
 Two profiles share one code path and differ only in training budgets:
 
-* ``quick`` — small stratified subsets, 1-3 epochs, 2-4 tuning trials. The whole notebook
-  suite runs in about ten minutes on 2 CPU cores; CI and ``pytest --nbval`` use it.
-* ``full`` — the real experiments behind the reported results (about three hours on 2 cores).
+* ``quick`` — small stratified subsets, 2 epochs (100 for the regression net), 2-3 tuning
+  trials. ``pytest --nbval notebooks`` runs the whole notebook suite in it in about five minutes
+  on 2 CPU cores; CI uses it.
+* ``full`` — the real experiments behind the reported results (hours on 2 cores).
 
 Data loading and splitting are always done on the full dataset (cheap and deterministic).
 

@@ -58,9 +58,10 @@ def recipe(name: str, layout: str, profile, seed: int = 0) -> dict[str, Any]:
     ``"default"`` is what ``fmnist train`` does unless told otherwise. For CNNs it decays the
     learning rate to ~0 with a cosine schedule over ``profile.cnn_best_epochs`` epochs and
     augments every batch with random horizontal flips and shifts of up to 2 pixels. It was chosen
-    on the dev split for the seed-003 presets, which have no dropout or batch norm and overfit
-    within a few epochs otherwise (README, "Training recipe"); a network that already
-    regularizes itself may do better without the augmentation (notebook 05: ``cnn_best``).
+    on the dev split for ``cnn_large``, a seed-003 preset without dropout or batch norm that
+    overfits within a few epochs otherwise (README, "The seed-003 presets with fmnist's default
+    recipe"); a network that already regularizes itself may do better without the augmentation
+    (notebook 05: ``cnn_best``).
     For MLPs and the regression net it is the plain recipe.
 
     Returns:
