@@ -47,5 +47,6 @@ report: data
 benchmark: data
 	$(BIN)/fmnist benchmark --presets cnn_medium mlp_medium cnn_small --out benchmarks/results/benchmark.json
 
+# The full-profile records (reports/results/*__full.json) are tracked: clean keeps them.
 clean:
-	rm -rf $(VENV) runs reports/*.html reports/results .pytest_cache
+	rm -rf $(VENV) runs reports/*.html reports/results/*__quick.json .pytest_cache

@@ -11,6 +11,7 @@ Examples::
     fmnist tune --space mlp --engine talos --max-trials 4
     fmnist tune-seeds --space cnn --seeds 0 1 2 --goal 0.4   # Hyperband vs Talos, per seed
     fmnist report --profile quick    # execute the notebooks, export HTML to reports/
+    fmnist report --profile full --no-execute   # the committed full-profile outputs as HTML
     fmnist benchmark --tiny
 
 Errors exit with status 2 and a one-line message (no traceback).
@@ -285,6 +286,7 @@ def _cmd_report(args) -> int:
     index = build_reports(
         profile=args.profile, notebooks=args.notebooks or None,
         write_notebooks=args.write_notebooks, timeout=_default(args.cell_timeout, CELL_TIMEOUT),
+        execute=not args.no_execute,
     )  # fmt: skip
     print(f"wrote {index}")
     return 0
@@ -403,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--notebooks", nargs="*", help="a subset, e.g. 01_data 03_mlp")
     report.add_argument("--write-notebooks", action="store_true",
                         help="save the executed notebooks back (refresh committed outputs)")
+    report.add_argument("--no-execute", action="store_true",
+                        help="export the notebooks as stored, without running them (the committed "
+                             "ones hold the last full-profile run: use with --profile full)")
     report.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
                         help="seconds one notebook cell may run (default 4 hours)")
     report.set_defaults(func=_cmd_report)

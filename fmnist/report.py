@@ -216,6 +216,7 @@ def build_reports(
     timeout: int = CELL_TIMEOUT,
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
     log=print,
+    execute: bool = True,
 ) -> Path:
     """Execute the notebooks in order, export each to HTML, then write ``index.html``.
 
@@ -226,6 +227,9 @@ def build_reports(
         write_notebooks: also save the executed notebooks back (how the committed outputs of a
             full-profile run are produced).
         timeout: seconds one cell may run (default :data:`CELL_TIMEOUT`).
+        execute: ``False`` exports the notebooks as they are stored, outputs included, without
+            running them: the committed notebooks hold the last full-profile run, so
+            ``build_reports("full", execute=False)`` gives its reports in seconds.
 
     A failing notebook raises :class:`ReportError` naming notebook and cell; reports already
     written are kept (each file is written atomically once its notebook succeeded).
@@ -234,6 +238,8 @@ def build_reports(
 
     prof = get_profile(profile)
     timeout = check_int(timeout, "timeout", note=" (seconds)")
+    if write_notebooks and not execute:
+        raise ReportError("write_notebooks needs execute=True (nothing new to write back)")
     out_dir = Path(out_dir)
     paths = list_notebooks(notebooks_dir)
     if notebooks:
@@ -248,8 +254,11 @@ def build_reports(
     with _environ(**{PROFILE_ENV: prof.name, RESULTS_ENV: str(results)}):
         for path in paths:
             start = time.perf_counter()
-            log(f"[{prof.name}] executing {path.name} ...")
-            nb = execute_notebook(path, timeout=timeout)
+            if execute:
+                log(f"[{prof.name}] executing {path.name} ...")
+                nb = execute_notebook(path, timeout=timeout)
+            else:
+                nb = nbformat.read(path, as_version=4)
             export_html(nb, out_dir / f"{path.stem}.html")
             if write_notebooks:
                 atomic_write_text(path, nbformat.writes(nb) + "\n")
@@ -327,10 +336,15 @@ def update_readme(path: str | Path, results: pd.DataFrame) -> Path:
 
 
 def write_index(out_dir: str | Path, profile: str, results: str | Path | None = None) -> Path:
-    """Write ``index.html``: links to each notebook report and the recorded results table."""
+    """Write ``index.html``: links to each notebook report and the results recorded in ``profile``.
+
+    Records of the other profile are left out (as ``fmnist results --profile`` does), so a
+    quick run's numbers never sit in a full-profile index.
+    """
     out_dir = Path(out_dir)
     reports = sorted(out_dir.glob("[0-9][0-9]_*.html"))
     frame = load_results(results if results is not None else out_dir / "results")
+    frame = frame[frame["profile"] == profile]
     table = (
         results_table(frame).to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
         if not frame.empty

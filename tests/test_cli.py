@@ -204,3 +204,8 @@ def test_results_prints_and_writes_the_readme_block(capsys, tmp_path):
 def test_report_rejects_a_non_positive_cell_timeout(capsys):
     assert main(["report", "--notebooks", "01_data", "--cell-timeout", "0"]) == EXIT_ERROR
     assert "timeout must be an int >= 1 (seconds), got 0" in capsys.readouterr().err
+
+
+def test_report_refuses_to_write_back_notebooks_it_did_not_run(capsys):
+    assert main(["report", "--no-execute", "--write-notebooks"]) == EXIT_ERROR
+    assert "write_notebooks needs execute=True" in capsys.readouterr().err

@@ -142,3 +142,29 @@ def test_a_cell_over_the_time_limit_is_named(tmp_path):
     with pytest.raises(report.ReportError, match=r"03_slow.ipynb: cell 1 \('import time'\) ran longer than "
                        r"the per-cell limit of 2 s \(fmnist report --cell-timeout SECONDS\)"):  # fmt: skip
         report.execute_notebook(tmp_path / "03_slow.ipynb", timeout=2)
+
+
+def test_export_without_executing_keeps_the_stored_outputs(tmp_path):
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    nb = nbformat.v4.new_notebook()
+    # Running this cell would fail: only its stored output may reach the report.
+    cell = nbformat.v4.new_code_cell("raise SystemExit('must not run')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="stored full-profile output\n")]
+    nb.cells = [cell]
+    nbformat.write(nb, nbdir / "05_stored.ipynb")
+    out = tmp_path / "reports"
+    index = report.build_reports("full", out_dir=out, notebooks_dir=nbdir, execute=False, log=lambda *_: None)
+    assert "stored full-profile output" in (out / "05_stored.html").read_text()
+    assert "05_stored.html" in index.read_text() and "full" in index.read_text()
+    with pytest.raises(report.ReportError, match="write_notebooks needs execute=True"):
+        report.build_reports("full", out_dir=out, notebooks_dir=nbdir, execute=False, write_notebooks=True)
+
+
+def test_index_lists_only_the_results_of_its_profile(tmp_path, results):
+    report.record_result("05_cnn", "quick model", test_accuracy=0.5, profile="quick")
+    report.record_result("05_cnn", "full model", test_accuracy=0.9, profile="full")
+    page = report.write_index(tmp_path, "full", results).read_text()
+    assert "full model" in page and "quick model" not in page
+    page = report.write_index(tmp_path, "quick", results).read_text()
+    assert "quick model" in page and "full model" not in page
