@@ -5,12 +5,12 @@ written atomically); :func:`build_reports` executes the notebooks in order, expo
 HTML in ``reports/`` and writes ``reports/index.html`` with links and a results table built
 from those records — never retyped.
 
-Example::
+Example (not a doctest: it writes into ``reports/results/``, or ``$FMNIST_RESULTS_DIR``)::
 
-    >>> from fmnist.report import record_result, load_results
-    >>> record_result("03_mlp", "mlp_medium", params=118282, epochs=20,
-    ...               test_accuracy=0.89, test_loss=0.31, train_time=41.0)
-    >>> load_results()[["notebook", "model", "test_accuracy"]]
+    from fmnist.report import record_result, load_results
+    record_result("03_mlp", "mlp_medium", params=118282, epochs=20,
+                  test_accuracy=0.89, test_loss=0.31, train_time=41.0)
+    load_results()[["notebook", "model", "test_accuracy"]]
 """
 
 from __future__ import annotations
@@ -108,7 +108,12 @@ def load_results(directory: str | Path | None = None) -> pd.DataFrame:
     profile was part of the file name), the latest ``recorded_at`` wins.
     """
     directory = Path(directory) if directory is not None else results_dir()
-    rows = [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
+    rows = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            rows.append(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError: name the bad file
+            raise ValueError(f"{path} is not a valid JSON record ({exc})") from exc
     frame = pd.DataFrame(rows)
     for col in RESULT_COLUMNS:
         if col not in frame:

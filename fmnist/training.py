@@ -35,6 +35,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from fmnist.atomic import atomic_path
 from fmnist.checks import check_int
 from fmnist.model import build_model, check_input_shape, check_task, compile_model, infer_task
 
@@ -117,8 +118,8 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     """``ModelCheckpoint(save_best_only=True)`` that never leaves a half-written file.
 
     Keras writes the ``.keras`` zip in place, so a crash (or a reader such as a tuner or a
-    notebook) can see a truncated archive. Here Keras writes to a temporary file in the same
-    directory and we ``os.replace`` it over the target (an atomic rename on one filesystem).
+    notebook) can see a truncated archive. Here Keras writes each epoch to a fresh temporary
+    file that :func:`fmnist.atomic.atomic_path` renames over the target if Keras wrote it.
     """
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", **kwargs: Any):
@@ -127,17 +128,20 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
             raise ValueError(f"checkpoint_path must end with '.keras', got {str(filepath)!r}")
         if "{" in str(filepath):
             raise ValueError("checkpoint_path must be a plain file name (no {epoch} patterns)")
-        self.final_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.final_path.with_name(f".{self.final_path.stem}.{os.getpid()}.tmp.keras")
         if kwargs.get("save_freq", "epoch") != "epoch":
             raise ValueError("AtomicModelCheckpoint publishes at epoch end: save_freq must be 'epoch'")
         kwargs.setdefault("save_best_only", True)
-        super().__init__(str(tmp), monitor=monitor, **kwargs)
+        super().__init__(str(self.final_path), monitor=monitor, **kwargs)
 
     def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
-        if os.path.exists(self.filepath):  # written this epoch: publish it
-            os.replace(self.filepath, self.final_path)
+        # Keras saves (or, with save_best_only, skips) to self.filepath: point it at the
+        # temporary file, published over final_path only if Keras wrote it.
+        try:
+            with atomic_path(self.final_path) as tmp:
+                self.filepath = str(tmp)
+                super().on_epoch_end(epoch, logs)
+        finally:
+            self.filepath = str(self.final_path)
 
 
 class _NaNGuard(keras.callbacks.TerminateOnNaN):

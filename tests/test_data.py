@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
+import stat
 
 import numpy as np
 import pandas as pd
@@ -53,6 +55,18 @@ def test_idx_round_trip(tmp_path):
     for name in ("a.idx", "a.idx.gz"):
         fd.write_idx(tmp_path / name, arr)
         np.testing.assert_array_equal(fd.read_idx(tmp_path / name, ndim=3), arr)
+
+
+def test_write_idx_replaces_the_file_atomically(tmp_path):
+    # A reader holding the old file (here: a hard link to it) keeps seeing the old bytes,
+    # which in-place writing would truncate and overwrite.
+    path = fd.write_idx(tmp_path / "a.idx.gz", np.zeros(3, np.uint8))
+    old_bytes = path.read_bytes()
+    os.link(path, tmp_path / "reader")
+    fd.write_idx(path, np.ones(5, np.uint8))
+    assert (tmp_path / "reader").read_bytes() == old_bytes
+    np.testing.assert_array_equal(fd.read_idx(path), np.ones(5, np.uint8))
+    assert sorted(os.listdir(tmp_path)) == ["a.idx.gz", "reader"]
 
 
 def test_idx_bad_magic(tmp_path):
@@ -142,6 +156,27 @@ def test_download_is_atomic_and_verified(fake_spec, tmp_path, monkeypatch):
     # verified files were renamed into place; the corrupt one and temp files are gone
     assert names == ["t10k-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz",
                      "train-labels-idx1-ubyte.gz"]  # fmt: skip
+
+
+def test_downloaded_files_have_the_mode_of_a_plain_new_file(fake_spec, tmp_path, monkeypatch):
+    directory, arrays = fake_spec
+    import io
+    import urllib.request
+
+    monkeypatch.setattr(
+        urllib.request, "urlopen",
+        lambda url, timeout: io.BytesIO((directory / url.rsplit("/", 1)[1]).read_bytes()),
+    )  # fmt: skip
+    old = os.umask(0o022)
+    try:
+        target = fd.fetch("mnist", target_dir=tmp_path / "cache")
+        with open(tmp_path / "plain", "w"):
+            pass
+    finally:
+        os.umask(old)
+    expected = stat.S_IMODE((tmp_path / "plain").stat().st_mode)
+    assert sorted(p.name for p in target.iterdir()) == sorted(arrays)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in target.iterdir()} == {expected}  # not 0600
 
 
 def test_download_never_overwrites_user_file(fake_spec, tmp_path):
@@ -335,6 +370,15 @@ def test_regression_files_match_generator(tmp_path):
     for name in ("train", "test"):
         committed = (fd.regression.REGRESSION_DIR / f"{name}.csv").read_bytes()
         assert (tmp_path / f"{name}.csv").read_bytes() == committed
+
+
+def test_regression_docstring_example_holds():
+    import doctest
+    import importlib
+
+    module = importlib.import_module("fmnist.data.regression")
+    failed, attempted = doctest.testmod(module, verbose=False, report=False)
+    assert attempted > 0 and failed == 0
 
 
 def test_regression_gaps_and_shapes():

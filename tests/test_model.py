@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 import keras
 import numpy as np
@@ -303,6 +304,26 @@ def test_save_load_errors(tmp_path):
         save_model(build_model("regression_2layer"), tmp_path / "m.h5")
     with pytest.raises(FileNotFoundError, match="no model file"):
         load_model(tmp_path / "missing.keras")
+
+
+def test_load_corrupt_file_says_it_is_not_a_keras_archive(tmp_path):
+    # Keras itself reports "File not found" for a file that exists but is not a zip.
+    for name, body in (("bad.keras", b"not a zip"), ("empty.keras", b"")):
+        (tmp_path / name).write_bytes(body)
+        with pytest.raises(ValueError, match=f"{name}.*not a valid .keras archive"):
+            load_model(tmp_path / name)
+
+
+def test_saved_model_has_the_mode_of_a_plain_new_file(tmp_path):
+    # mkstemp's 0600 made saved models unreadable for the group in shared run directories.
+    old = os.umask(0o022)
+    try:
+        path = save_model(build_model("regression_2layer"), tmp_path / "m.keras")
+        with open(tmp_path / "plain", "w"):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE((tmp_path / "plain").stat().st_mode)
 
 
 def test_initializer_instance_is_not_shared_between_layers():

@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from fmnist import report
+from fmnist.atomic import atomic_write_text
 
 
 @pytest.fixture
@@ -168,3 +169,11 @@ def test_index_lists_only_the_results_of_its_profile(tmp_path, results):
     assert "full model" in page and "quick model" not in page
     page = report.write_index(tmp_path, "quick", results).read_text()
     assert "quick model" in page and "full model" not in page
+
+
+def test_corrupt_result_record_names_the_file(tmp_path):
+    atomic_write_text(tmp_path / "good.json", '{"notebook": "03_mlp", "model": "m"}')
+    assert list(report.load_results(tmp_path)["model"]) == ["m"]
+    atomic_write_text(tmp_path / "bad.json", '{"notebook": "03_')  # e.g. a hand-edited record
+    with pytest.raises(ValueError, match=r"bad\.json.*not a valid JSON record"):
+        report.load_results(tmp_path)

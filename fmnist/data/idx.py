@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fmnist.atomic import atomic_write_bytes
+
 UBYTE = 0x08
 
 
@@ -88,5 +90,4 @@ def write_idx(path: str | Path, array: np.ndarray, *, compress: bool | None = No
     data = encode_idx(array)
     if compress if compress is not None else path.suffix == ".gz":
         data = gzip.compress(data, mtime=0)
-    path.write_bytes(data)
-    return path
+    return atomic_write_bytes(path, data)  # a reader never sees a half-written file

@@ -27,12 +27,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import tempfile
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 
+from fmnist.atomic import atomic_path
 from fmnist.config import DATA_DIR
 from fmnist.data.idx import IDXFormatError, parse_idx, read_payload
 
@@ -292,16 +292,15 @@ def fetch(name: str = "fashion_mnist", target_dir=None, timeout: float = 60.0) -
             verify_file(final, spec)  # raises if the user's file is bad; we never replace it
             continue
         url = spec.url + fname
-        fd, tmp = tempfile.mkstemp(dir=target, prefix=f".{fname}.", suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-                out.write(resp.read())
-            verify_file(tmp, spec, fname)
-            os.replace(tmp, final)
+            # Published under the final name only once verified; a normal file's permissions.
+            with atomic_path(final) as tmp:
+                with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                    out.write(resp.read())
+                verify_file(tmp, spec, fname)
+        except DatasetError:
+            raise
         except Exception as exc:
-            Path(tmp).unlink(missing_ok=True)
-            if isinstance(exc, DatasetError):
-                raise
             raise DatasetError(f"download of {url} failed: {exc}") from exc
     return target
 

@@ -15,10 +15,12 @@ Example::
 from __future__ import annotations
 
 import os
-import tempfile
+import zipfile
 from pathlib import Path
 
 import keras
+
+from fmnist.atomic import atomic_path
 
 
 def _check_keras_path(path: str | os.PathLike) -> Path:
@@ -36,16 +38,8 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     path = _check_keras_path(path)
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same directory so os.replace is a rename on one filesystem (atomic on POSIX).
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.keras", dir=path.parent)
-    os.close(fd)
-    try:
-        model.save(tmp, overwrite=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path) as tmp:  # temp file + os.replace, with a normal file's permissions
+        model.save(tmp)
     return path
 
 
@@ -54,8 +48,15 @@ def load_model(path: str | os.PathLike, compile: bool = True) -> keras.Model:
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
+        ValueError: if ``path`` is not a ``.keras`` (zip) archive, e.g. truncated or corrupt.
     """
     path = _check_keras_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {str(path)!r}")
+    # Keras reports a file that exists but is not a zip as "File not found".
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{str(path)!r} is not a valid .keras archive (a zip file written by "
+            "keras.Model.save / fmnist train); it may be truncated or corrupt"
+        )
     return keras.models.load_model(path, compile=compile, safe_mode=True)
