@@ -2,7 +2,8 @@
 
 Counts, sizes, seeds and timeouts used to be validated inline in each module, with slightly
 different wording and behaviour (some accepted ``True`` as 1 or rejected NumPy integers).
-:func:`check_int` gives every integer argument error one wording and one behaviour.
+:func:`check_int` gives every integer argument error one wording and one behaviour;
+:func:`check_finite` and :func:`check_labels` do the same for input arrays and class labels.
 
 Pure Python + NumPy: importing this module must stay cheap (no TensorFlow/Keras).
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_int"]
+__all__ = ["check_finite", "check_int", "check_labels"]
 
 
 def check_int(
@@ -46,3 +47,66 @@ def check_int(
         or_none = " or None" if allow_none else ""
         raise ValueError(f"{name} must be an int >= {minimum}{note}{or_none}, got {value!r}")
     return int(value)
+
+
+def check_finite(array: Any, name: str) -> np.ndarray:
+    """Return ``np.asarray(array)``; raise ValueError if a float array holds NaN or inf.
+
+    The message names the first bad sample (index along axis 0). Non-float arrays pass as
+    they are: integers cannot be NaN.
+
+    >>> check_finite([[0.0, 1.0], [np.nan, 2.0]], "x")
+    Traceback (most recent call last):
+        ...
+    ValueError: x contains NaN/inf (first at sample 1); values must be finite
+    """
+    array = np.asarray(array)
+    if np.issubdtype(array.dtype, np.inexact) and not np.isfinite(array).all():
+        rows = array.reshape(len(array) if array.ndim else 1, -1)
+        first = int(np.flatnonzero(~np.isfinite(rows).all(axis=1))[0])
+        raise ValueError(f"{name} contains NaN/inf (first at sample {first}); values must be finite")
+    return array
+
+
+def check_labels(
+    y: Any, name: str = "labels", n_classes: int | None = None, *, note: str = ""
+) -> np.ndarray:
+    """Return class labels ``y`` as a 1-D integer array; raise naming the valid labels.
+
+    The one rule for class labels (training, evaluation and the data splits): shape ``(N,)``
+    or ``(N, 1)``; an integer dtype, or floats with integer values (``2.0``, as Keras casts
+    them; returned as int64); values ``>= 0`` and below ``n_classes`` when it is given.
+    One-hot rows, fractions, NaN, bools and strings are rejected: TypeError for values that
+    are not integers, ValueError for a wrong shape or range. ``note`` is extra text for the
+    range message, such as ``" for model 'mlp'"``.
+
+    >>> check_labels(np.array([[0.0], [2.0]]), "y")
+    array([0, 2])
+    >>> check_labels([0, 3], "y", n_classes=3)
+    Traceback (most recent call last):
+        ...
+    ValueError: y must be integer class labels in [0, 3), got values in [0, 3]
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        raise ValueError(f"{name} has shape {y.shape}: pass integer class labels (N,), not one-hot vectors")
+    if y.ndim not in (1, 2) or y.shape[1:] not in ((), (1,)):
+        raise ValueError(f"{name} must be integer class labels of shape (N,) or (N, 1), got shape {y.shape}")
+    y = y.reshape(-1)
+    if np.issubdtype(y.dtype, np.floating):
+        with np.errstate(invalid="ignore"):
+            fractional = np.mod(y, 1) != 0  # also NaN and inf
+        if fractional.any():
+            raise TypeError(
+                f"{name} must be integer class labels (integer-valued floats such as 2.0 are "
+                f"accepted), got {y[fractional][0]}"
+            )
+        y = y.astype(np.int64)
+    elif not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"{name} must be integer class labels, got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or (n_classes is not None and y.max() >= n_classes)):
+        valid = f"in [0, {n_classes})" if n_classes is not None else ">= 0"
+        raise ValueError(
+            f"{name} must be integer class labels {valid}{note}, got values in [{y.min()}, {y.max()}]"
+        )
+    return y

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from fmnist.checks import check_int
+from fmnist.checks import check_finite, check_int, check_labels
 from fmnist.model import check_input_shape, check_task, infer_task
 
 __all__ = [
@@ -38,9 +38,17 @@ COMPARE_COLUMNS = ("Architecture", "Params", "Epochs", "Train time (s)", "Test l
 _EPS = 1e-7  # keras.backend.epsilon(): the clip Keras applies to probabilities in the loss
 
 
-def _predict(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def _check_x(model: keras.Model, x: Any) -> np.ndarray:
+    """``x`` as an array ``model`` can predict on: its input shape, N >= 1 samples, finite."""
+    x = np.asarray(x)
     check_input_shape(model, x)
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    if len(x) == 0:
+        raise ValueError(f"x has shape {x.shape}: need at least one sample (N >= 1)")
+    return check_finite(x, "x")
+
+
+def _predict(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    return np.asarray(model.predict(_check_x(model, x), batch_size=batch_size, verbose=0))
 
 
 def predict_classes(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -51,15 +59,13 @@ def predict_classes(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -
     return pred.argmax(axis=1)
 
 
-def _labels(y: Any, what: str) -> np.ndarray:
-    """Labels from labels ``(N,)``/``(N, 1)`` or probabilities ``(N, C)`` (argmax)."""
+def _labels(y: Any, what: str, n_classes: int | None = None, note: str = "") -> np.ndarray:
+    """Labels from labels ``(N,)``/``(N, 1)`` (:func:`fmnist.checks.check_labels`: integers or
+    integer-valued floats, below ``n_classes`` when given) or probabilities ``(N, C)`` (argmax)."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
-        return y.argmax(axis=1)
-    y = y.reshape(-1)
-    if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
-        raise ValueError(f"{what} must be integer class labels or (N, n_classes) probabilities")
-    return y.astype(np.int64)
+        y = check_finite(y, what).argmax(axis=1)
+    return check_labels(y, what, n_classes, note=note)
 
 
 def evaluate(
@@ -69,37 +75,40 @@ def evaluate(
 
     Classification: ``{"loss": mean cross-entropy, "accuracy"}``; regression:
     ``{"loss": mse, "mse", "mae"}``. ``task=None`` infers it from the model. The loss is the
-    data loss only (no L2 penalty) and does not depend on the model being compiled.
+    data loss only (no L2 penalty) and does not depend on the model being compiled. Raises
+    ValueError for an empty or non-finite ``x`` (or regression ``y``) and mismatched shapes.
     """
     task = check_task(task) if task is not None else infer_task(model)
-    x, y = np.asarray(x), np.asarray(y)
+    x, y = _check_x(model, x), np.asarray(y)
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
-    pred = _predict(model, x, batch_size)
     if task == "regression":
-        err = pred.reshape(len(y), -1) - y.reshape(len(y), -1).astype(np.float64)
+        y = check_finite(y, "y").reshape(len(y), -1).astype(np.float64)
+        pred = _predict(model, x, batch_size).reshape(len(y), -1)
+        if pred.shape[1] != y.shape[1]:
+            raise ValueError(
+                f"y has {y.shape[1]} targets per sample but model {model.name!r} predicts {pred.shape[1]}"
+            )
+        err = pred - y
         mse = float(np.mean(err**2))
         return {"loss": mse, "mse": mse, "mae": float(np.mean(np.abs(err)))}
-    labels = _labels(y, "y")
-    n_classes = pred.shape[1]
-    if labels.min(initial=0) < 0 or labels.max(initial=0) >= n_classes:
-        raise ValueError(f"labels must be in [0, {n_classes}), got range [{labels.min()}, {labels.max()}]")
-    probs = pred.astype(np.float64)
+    labels = _labels(y, "y", model.output_shape[-1], note=f" for model {model.name!r}")
+    probs = _predict(model, x, batch_size).astype(np.float64)
     probs = probs / probs.sum(axis=1, keepdims=True)  # as Keras does for from_logits=False
     picked = np.clip(probs[np.arange(len(labels)), labels], _EPS, 1 - _EPS)
     accuracy = float(np.mean(probs.argmax(1) == labels))
     return {"loss": float(-np.mean(np.log(picked))), "accuracy": accuracy}
 
 
-def _n_classes(class_names, *arrays) -> int:
+def _n_classes(class_names, y_true, y_pred) -> int:
     """Classes from probability columns, else the class names, else the largest label + 1."""
-    for a in arrays:
-        a = np.asarray(a)
+    arrays = {"y_true": np.asarray(y_true), "y_pred": np.asarray(y_pred)}
+    for a in arrays.values():
         if a.ndim == 2 and a.shape[1] > 1:
             return a.shape[1]
     if class_names is not None:
         return len(class_names)
-    return int(max(_labels(a, "labels").max(initial=0) for a in arrays)) + 1
+    return int(max(_labels(a, what).max(initial=0) for what, a in arrays.items())) + 1
 
 
 def _names(class_names, n: int) -> list[str]:
@@ -110,14 +119,6 @@ def _names(class_names, n: int) -> list[str]:
     return [str(c) for c in class_names]
 
 
-def _check_range(n: int, *arrays: np.ndarray) -> None:
-    for a in arrays:
-        if a.size and (a.min() < 0 or a.max() >= n):
-            raise ValueError(
-                f"labels must be in [0, {n}) for {n} classes, got range [{a.min()}, {a.max()}]"
-            )
-
-
 def classification_summary(
     y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -126,10 +127,9 @@ def classification_summary(
 
     n = _n_classes(class_names, y_true, y_pred)
     names = _names(class_names, n)
-    t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    t, p = _labels(y_true, "y_true", n), _labels(y_pred, "y_pred", n)
     if len(t) != len(p):
         raise ValueError(f"y_true has {len(t)} samples but y_pred has {len(p)}")
-    _check_range(n, t, p)
     labels = list(range(n))
     prec, rec, f1, sup = precision_recall_fscore_support(t, p, labels=labels, zero_division=0)
     table = pd.DataFrame({"precision": prec, "recall": rec, "f1": f1, "support": sup}, index=names)
@@ -154,8 +154,7 @@ def confusion(
     if normalize not in modes:
         raise ValueError(f"normalize must be one of False, True, 'true', 'pred', 'all'; got {normalize!r}")
     n = n_classes if n_classes is not None else _n_classes(None, y_true, y_pred)
-    t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
-    _check_range(n, t, p)
+    t, p = _labels(y_true, "y_true", n), _labels(y_pred, "y_pred", n)
     return confusion_matrix(t, p, labels=list(range(n)), normalize=modes[normalize])
 
 
@@ -244,14 +243,22 @@ def compare(
     return table.reset_index(drop=True)
 
 
-def _regression_predict(predictor: Any, x: np.ndarray) -> np.ndarray:
-    from fmnist.training import ensemble_predict
+def _check_regressor(model: keras.Model, caller: str) -> keras.Model:
+    units = model.output_shape[-1]
+    if units != 1:
+        raise ValueError(
+            f"{caller} needs regression models (1 output unit), model {model.name!r} has {units}"
+        )
+    return model
 
+
+def _regression_predict(predictor: Any, x: np.ndarray) -> np.ndarray:
     if isinstance(predictor, keras.Model):
-        return _predict(predictor, x).reshape(-1)
+        predictor = [predictor]
     is_models = isinstance(predictor, (list, tuple)) and predictor
     if is_models and all(isinstance(m, keras.Model) for m in predictor):
-        return ensemble_predict(predictor, x).reshape(-1)
+        preds = [_predict(_check_regressor(m, "regression_metrics"), x) for m in predictor]
+        return np.mean(preds, axis=0).reshape(-1)  # one model, or the ensemble average
     if callable(predictor):
         return np.asarray(predictor(x)).reshape(-1)
     raise TypeError("predictor must be a keras.Model, a list of models or a callable x -> predictions")
@@ -291,19 +298,24 @@ def regression_metrics(
     else:
         for split, xs in (("train", x_train), ("test", x_test)):
             if xs is not None:
-                preds[split] = _regression_predict(model_or_preds, np.asarray(xs, dtype=np.float32))
+                xs = check_finite(np.asarray(xs, dtype=np.float32), f"x_{split}")
+                preds[split] = _regression_predict(model_or_preds, xs)
     out: dict[str, float] = {}
     for split, ys in (("train", y_train), ("test", y_test)):
         if preds[split] is not None and ys is not None:
-            ys = np.asarray(ys, dtype=np.float64).reshape(-1)
-            if len(ys) != len(preds[split]):
-                raise ValueError(f"{split}: {len(preds[split])} predictions for {len(ys)} targets")
+            ys = check_finite(np.asarray(ys, dtype=np.float64), f"y_{split}").reshape(-1)
+            if len(ys) != len(preds[split]) or not len(ys):
+                raise ValueError(
+                    f"{split}: {len(preds[split])} predictions for {len(ys)} targets (need N >= 1 of each)"
+                )
             out[f"mse_{split}"] = float(np.mean((preds[split] - ys) ** 2))
     if preds["test"] is not None and y_test is not None:
         if x_test is None:
             raise ValueError("x_test is needed to locate the gap regions")
         xt = np.asarray(x_test, dtype=np.float64).reshape(-1)
         sq = (preds["test"] - np.asarray(y_test, dtype=np.float64).reshape(-1)) ** 2
+        if len(xt) != len(sq):
+            raise ValueError(f"x_test has {len(xt)} points but y_test has {len(sq)}: one x per target")
         any_gap = np.zeros(len(xt), dtype=bool)
         for i, (lo, hi) in enumerate(gaps, start=1):
             mask = (xt >= lo) & (xt <= hi)
@@ -350,14 +362,16 @@ def cv_vs_ensemble(models: Sequence[keras.Model] | Any, x: np.ndarray, y: np.nda
     ``fold mean`` and ``ensemble``; column ``test_mse``. The ensemble MSE is never above the
     fold mean (Jensen's inequality for the squared error).
     """
-    from fmnist.training import ensemble_predict
-
-    models = list(getattr(models, "models", models))
+    models = [_check_regressor(m, "cv_vs_ensemble") for m in getattr(models, "models", models)]
     if not models:
         raise ValueError("cv_vs_ensemble needs at least one model")
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
-    member = [float(np.mean((_predict(m, np.asarray(x)).reshape(-1) - y) ** 2)) for m in models]
-    ens = float(np.mean((ensemble_predict(models, x).reshape(-1) - y) ** 2))
+    x, y = np.asarray(x), check_finite(np.asarray(y, dtype=np.float64), "y")
+    if len(y) != len(x) or y.size != len(y):
+        raise ValueError(f"y must hold one target per sample of x ({len(x)}), got shape {y.shape}")
+    y = y.reshape(-1)
+    preds = [_predict(m, x).reshape(-1) for m in models]
+    member = [float(np.mean((p - y) ** 2)) for p in preds]
+    ens = float(np.mean((np.mean(preds, axis=0) - y) ** 2))  # the ensemble from the same predictions
     index = [f"fold {i}" for i in range(1, len(models) + 1)] + ["fold mean", "ensemble"]
     return pd.DataFrame({"test_mse": member + [float(np.mean(member)), ens]}, index=index)
 

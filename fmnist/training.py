@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from fmnist.atomic import atomic_path
-from fmnist.checks import check_int
+from fmnist.checks import check_finite, check_int, check_labels
 from fmnist.model import build_model, check_input_shape, check_task, compile_model, infer_task
 
 __all__ = [
@@ -221,11 +221,11 @@ def _unpack(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     if len(x) == 0:
         raise ValueError(f"{name} is empty")
     for label, array in (("x", x), ("y", y)):
+        if not np.issubdtype(array.dtype, np.number):
+            raise TypeError(f"{name}: {label} must hold numbers, got dtype {array.dtype}")
         # Check before training: oneDNN's ReLU maps NaN to 0, so a NaN pixel would otherwise
         # be trained on silently instead of surfacing as a NaN loss.
-        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-            first = int(np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))[0])
-            raise ValueError(f"{name}: {label} contains NaN/inf (first at sample {first}); clean the data")
+        check_finite(array, f"{name}: {label}")
     return x, y
 
 
@@ -233,14 +233,7 @@ def _check_labels(model: keras.Model, y: np.ndarray, what: str) -> None:
     """Classification labels must be integer class ids below the model's output width."""
     if infer_task(model) != "classification":
         return
-    n_classes = model.output_shape[-1]
-    if y.ndim > 1 and y.shape[-1] > 1:
-        raise ValueError(f"{what} has shape {y.shape}: pass integer class labels (N,), not one-hot vectors")
-    if not np.all(np.mod(y, 1) == 0) or y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(
-            f"{what} must be integer class labels in [0, {n_classes}) for model {model.name!r}, "
-            f"got values in [{y.min()}, {y.max()}]"
-        )
+    check_labels(y, what, model.output_shape[-1], note=f" for model {model.name!r}")
 
 
 def train(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,7 +63,7 @@ def test_evaluate_bad_input():
     x = np.zeros((4, 784), dtype=np.float32)
     with pytest.raises(InputShapeError, match="expects"):
         evaluate(model, x.reshape(4, 28, 28, 1), np.zeros(4))
-    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"y must be integer class labels in \[0, 3\) for model .*got values in \[0, 3\]"):
         evaluate(model, x, np.array([0, 1, 2, 3]))
     with pytest.raises(ValueError, match="4 samples but y has 3"):
         evaluate(model, x, np.zeros(3))
@@ -87,7 +89,7 @@ def test_classification_summary_matches_sklearn(labels):
 def test_classification_summary_counts_absent_classes():
     table = classification_summary([0, 0, 1], [0, 1, 1], class_names=("x", "y", "z"))
     assert table.loc["z", "support"] == 0 and table.loc["z", "f1"] == 0
-    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\) for 2 classes"):
+    with pytest.raises(ValueError, match=r"y_true must be integer class labels in \[0, 2\), got values in \[0, 2\]"):
         classification_summary([0, 2], [0, 1], class_names=("x", "y"))
     with pytest.raises(ValueError, match="2 class names for 3 classes"):
         classification_summary(np.zeros(2), np.full((2, 3), 1 / 3), class_names=("x", "y"))
@@ -103,7 +105,7 @@ def test_confusion_matches_sklearn(labels):
         confusion(y_true, y_pred, normalize="pred"), skm.confusion_matrix(y_true, y_pred, normalize="pred")
     )
     assert confusion([0, 1], [1, 1], n_classes=5).shape == (5, 5)
-    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\)"):
+    with pytest.raises(ValueError, match=r"y_true must be integer class labels in \[0, 2\)"):
         confusion([0, 3], [1, 1], n_classes=2)
     with pytest.raises(ValueError, match="normalize must be one of"):
         confusion(y_true, y_pred, normalize="rows")
@@ -244,3 +246,116 @@ def test_regression_references_reject_bad_inputs():
         regression_references(x, np.zeros(20), cv=1)
     with pytest.raises(ValueError, match="max_degree"):
         regression_references(x, np.zeros(20), max_degree=0)
+
+
+# ---------------------------------------------------------------- input checks of every entry point
+def _classifier():
+    return build_mlp(input_shape=(4,), hidden_units=(3,), n_classes=8)
+
+
+def _regressors(k=2):
+    return [build_regression_net((4,)) for _ in range(k)]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_every_predicting_entry_point_rejects_non_finite_x(bad):
+    # An all-NaN test set used to score a plausible loss and accuracy.
+    x = np.zeros((5, 4), np.float32)
+    x[3, 1] = bad
+    message = r"x contains NaN/inf \(first at sample 3\); values must be finite"
+    with pytest.raises(ValueError, match=message):
+        evaluate(_classifier(), x, np.zeros(5, int))
+    with pytest.raises(ValueError, match=r"first at sample 0"):
+        evaluate(_classifier(), np.full((5, 4), bad, np.float32), np.zeros(5, int))
+    from fmnist.evaluation import predict_classes
+
+    with pytest.raises(ValueError, match=message):
+        predict_classes(_classifier(), x)
+    xr = np.linspace(-1, 1, 6, dtype=np.float32)[:, None]
+    xr[2] = bad
+    with pytest.raises(ValueError, match=r"^x contains NaN/inf \(first at sample 2\)"):
+        cv_vs_ensemble(_regressors(), xr, np.zeros(6))
+    with pytest.raises(ValueError, match=r"^x_test contains NaN/inf \(first at sample 2\)"):
+        regression_metrics(np.sin, x_test=xr, y_test=np.zeros(6))  # a callable predictor too
+
+
+def test_regression_scoring_rejects_non_finite_targets():
+    x = np.linspace(-1, 1, 6, dtype=np.float32)[:, None]
+    y = np.zeros(6)
+    y[4] = np.nan
+    with pytest.raises(ValueError, match=r"^y contains NaN/inf \(first at sample 4\)"):
+        evaluate(_regressors(1)[0], x, y)
+    with pytest.raises(ValueError, match=r"^y contains NaN/inf \(first at sample 4\)"):
+        cv_vs_ensemble(_regressors(), x, y)
+    with pytest.raises(ValueError, match=r"^y_test contains NaN/inf \(first at sample 4\)"):
+        regression_metrics(np.zeros(6), x_test=x, y_test=y)
+
+
+def test_regression_scoring_rejects_mismatched_shapes_instead_of_broadcasting():
+    x = np.linspace(-1, 1, 6, dtype=np.float32)[:, None]
+    (model,) = _regressors(1)
+    with pytest.raises(ValueError, match=r"y has 2 targets per sample but model .* predicts 1"):
+        evaluate(model, x, np.zeros((6, 2)))
+    for y in (np.zeros(4), np.zeros(1), np.zeros((6, 2))):  # np.zeros(1) used to broadcast
+        message = rf"y must hold one target per sample of x \(6\), got shape {re.escape(str(y.shape))}"
+        with pytest.raises(ValueError, match=message):
+            cv_vs_ensemble(_regressors(), x, y)
+    classifier = build_mlp(input_shape=(1,), hidden_units=(3,), n_classes=3)
+    with pytest.raises(ValueError, match=r"cv_vs_ensemble needs regression models \(1 output unit\), model .* has 3"):
+        cv_vs_ensemble([model, classifier], x, np.zeros(6))
+    with pytest.raises(ValueError, match=r"regression_metrics needs regression models \(1 output unit\)"):
+        regression_metrics(classifier, x_test=x, y_test=np.zeros(6))
+    with pytest.raises(ValueError, match=r"x_test has 5 points but y_test has 6"):
+        regression_metrics(np.zeros(6), x_test=x[:5], y_test=np.zeros(6))
+
+
+def test_cv_vs_ensemble_predicts_each_member_once(monkeypatch):
+    x = np.linspace(-1, 1, 6, dtype=np.float32)[:, None]
+    y = np.sin(x)
+    models = _regressors(3)
+    expected = cv_vs_ensemble(models, x, y)
+    calls = []
+    predict = type(models[0]).predict
+    monkeypatch.setattr(
+        type(models[0]), "predict", lambda self, *a, **k: calls.append(self) or predict(self, *a, **k)
+    )
+    pd.testing.assert_frame_equal(cv_vs_ensemble(models, x, y), expected)
+    assert [id(m) for m in calls] == [id(m) for m in models]
+    member = np.mean([m.predict(x, verbose=0).ravel() for m in models], axis=0)
+    assert expected.loc["ensemble", "test_mse"] == pytest.approx(np.mean((member - y.ravel()) ** 2), rel=1e-5)
+
+
+def test_empty_inputs_are_rejected():
+    from fmnist.evaluation import predict_classes
+
+    empty = np.zeros((0, 4), np.float32)
+    message = r"x has shape \(0, 4\): need at least one sample \(N >= 1\)"
+    with pytest.raises(ValueError, match=message):
+        evaluate(_classifier(), empty, np.zeros(0, int))
+    with pytest.raises(ValueError, match=message):
+        predict_classes(_classifier(), empty)
+    with pytest.raises(ValueError, match=r"x has shape \(0, 1\): need at least one sample"):
+        evaluate(_regressors(1)[0], np.zeros((0, 1), np.float32), np.zeros(0))
+    with pytest.raises(ValueError, match=r"x has shape \(0, 1\): need at least one sample"):
+        cv_vs_ensemble(_regressors(), np.zeros((0, 1), np.float32), np.zeros(0))
+    with pytest.raises(ValueError, match=r"test: 0 predictions for 0 targets \(need N >= 1 of each\)"):
+        regression_metrics(np.zeros(0), x_test=np.zeros(0), y_test=np.zeros(0))
+
+
+def test_labels_follow_the_shared_rule_integer_valued_floats_accepted():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((20, 4), dtype=np.float32), rng.integers(0, 8, 20)
+    model = _classifier()
+    assert evaluate(model, x, y.astype(np.float32)) == evaluate(model, x, y)
+    assert evaluate(model, x, y[:, None].astype(float)) == evaluate(model, x, y)
+    np.testing.assert_array_equal(confusion(y.astype(float), y), confusion(y, y))
+    with pytest.raises(TypeError, match=r"y must be integer class labels \(integer-valued floats such as 2.0 are accepted\), got 0.5"):
+        evaluate(model, x, np.full(20, 0.5))
+    with pytest.raises(TypeError, match=r"y_pred must be integer class labels .*got nan"):
+        confusion([0, 1], [0.0, np.nan])
+    with pytest.raises(TypeError, match=r"y_true must be integer class labels, got dtype bool"):
+        classification_summary(np.array([True, False]), [0, 1], class_names=("x", "y"))
+    with pytest.raises(ValueError, match=r"y must be integer class labels in \[0, 8\) for model .*got values in \[-1, 1\]"):
+        evaluate(model, x[:2], np.array([-1, 1]))
+    with pytest.raises(ValueError, match=r"y_true must be integer class labels >= 0, got values in \[-1, 1\]"):
+        confusion([-1, 1], [0, 1])

@@ -215,6 +215,14 @@ def test_conv_block_errors():
         build_cnn(conv_blocks=[])
     with pytest.raises(ValueError, match="reshape_for"):
         build_cnn(input_shape=(784,))
+    with pytest.raises(ValueError, match=r"conv block 1 filters must be an int >= 1, got \[8, 16\]"):
+        build_cnn(conv_blocks=[{"filters": [8, 16]}])
+    with pytest.raises(ValueError, match="conv block 1 convs must be an int >= 1"):
+        build_cnn(conv_blocks=[{"filters": 8, "convs": [2]}])
+    with pytest.raises(ValueError, match=r"n_classes must be an int >= 2, got \(10,\)"):
+        build_cnn(conv_blocks=[{"filters": 8}], n_classes=(10,))
+    with pytest.raises(ValueError, match="l2 must be a finite number >= 0, got nan"):
+        build_mlp(hidden_units=(4,), l2=float("nan"))
 
 
 def test_input_shape_that_does_not_fit_the_model():
@@ -265,8 +273,12 @@ def test_compile_errors():
         compile_model(model, optimizer="adagrad")
     with pytest.raises(ValueError, match="unknown task 'ranking'; valid tasks: classification, regression"):
         compile_model(model, task="ranking")
-    with pytest.raises(ValueError, match="learning_rate must be a positive"):
-        compile_model(model, learning_rate=0)
+    for bad in (0, float("nan"), float("inf"), "0.1"):
+        with pytest.raises(ValueError, match="learning_rate must be a finite positive number"):
+            compile_model(model, learning_rate=bad)
+    compile_model(model, learning_rate=np.float32(1e-3))  # NumPy numbers are numbers
+    with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
+        compile_model(model, optimizer="adamw", weight_decay=float("nan"))
     with pytest.raises(ValueError, match="task='regression'"):
         compile_model(build_model("regression_2layer"), task="classification")
 

@@ -180,6 +180,10 @@ def test_train_bad_input(tmp_path):
         train(model, (x, np.eye(10)[y]))
     with pytest.raises(ValueError, match="must end with '.keras'"):
         train(model, (x, y), checkpoint_path=tmp_path / "best.h5")
+    with pytest.raises(TypeError, match="train_data: y must hold numbers, got dtype <U"):
+        train(model, (x, y.astype(str)))
+    with pytest.raises(TypeError, match="x must hold numbers, got dtype object"):
+        train(model, (x.astype(object), y))
 
 
 class _RateLog(keras.callbacks.Callback):

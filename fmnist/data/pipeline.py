@@ -100,6 +100,8 @@ def make_dataset(
 
     batch_size = check_int(batch_size, "batch_size")
     x = np.asarray(x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"x has shape {x.shape}: make_dataset needs at least one sample (N >= 1)")
     if y is not None:
         y = np.asarray(y)
         if len(y) != len(x):

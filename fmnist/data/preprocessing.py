@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from fmnist import checks
 from fmnist.checks import check_int
 
 IMAGE_SHAPE = (28, 28)
@@ -70,16 +71,9 @@ class Standardizer:
 
 
 def check_labels(y: np.ndarray, n: int | None = None) -> np.ndarray:
-    """Return ``y`` as a 1-D integer array, or raise a clear error."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"labels must be a 1-D array of class indices, got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
-            raise TypeError(
-                f"labels must be integers, got dtype {y.dtype}; convert with y.astype(int)"
-            )
-        raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}")
+    """``y`` as 1-D integer labels (the rule of :func:`fmnist.checks.check_labels`), ``n`` of
+    them when ``n`` is given."""
+    y = checks.check_labels(y)
     if n is not None and len(y) != n:
         raise ValueError(f"got {n} samples but {len(y)} labels")
     return y
@@ -132,7 +126,9 @@ def split_report(splits: dict[str, np.ndarray], class_names=None) -> pd.DataFram
     """
     n_classes = max(int(check_labels(y).max()) + 1 for y in splits.values())
     if class_names is not None:
-        n_classes = max(n_classes, len(class_names))
+        if len(class_names) < n_classes:
+            raise ValueError(f"{len(class_names)} class names for {n_classes} classes")
+        n_classes = len(class_names)
     names = list(class_names) if class_names is not None else list(range(n_classes))
     table = pd.DataFrame(
         {k: np.bincount(check_labels(y), minlength=n_classes) for k, y in splits.items()},

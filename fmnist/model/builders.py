@@ -24,11 +24,13 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras
 
+from fmnist.checks import check_int
 from fmnist.model.errors import UnknownNameError
 from fmnist.model.layers import FusedBatchNormalization
 
@@ -150,8 +152,9 @@ def _check_shape(shape: Sequence[int], what: str = "input_shape") -> tuple:
 
 
 def _regularizer(l2: float):
-    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or l2 < 0:
-        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    # `not (l2 >= 0)` rather than `l2 < 0`: NaN fails every comparison and must not pass
+    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not (math.isfinite(l2) and l2 >= 0):
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
     return keras.regularizers.L2(l2) if l2 > 0 else None
 
 
@@ -214,9 +217,7 @@ def _dense_stack(x, units, activation, initializer, batch_norm, dropouts, l2, na
 
 
 def _classifier(inputs, x, n_classes: int, initializer, l2: float, name: str) -> keras.Model:
-    _check_units(n_classes, "n_classes")
-    if n_classes < 2:
-        raise ValueError(f"n_classes must be >= 2, got {n_classes}")
+    check_int(n_classes, "n_classes", minimum=2)
     outputs = keras.layers.Dense(
         n_classes,
         activation="softmax",
@@ -317,8 +318,8 @@ def _check_block(block: Mapping[str, Any], index: int) -> dict[str, Any]:
     if block.get("filters") is None:
         raise ValueError(f"conv block {index} is missing 'filters' (e.g. {{'filters': 32}})")
     spec = {**CONV_BLOCK_DEFAULTS, **block}
-    _check_units(spec["filters"], f"conv block {index} filters")
-    _check_units(spec["convs"], f"conv block {index} convs")
+    check_int(spec["filters"], f"conv block {index} filters")
+    check_int(spec["convs"], f"conv block {index} convs")
     for key in ("padding", "pool_padding"):
         if spec[key] not in PADDINGS:
             raise ValueError(

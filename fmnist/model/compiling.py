@@ -14,6 +14,8 @@ Example::
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import keras
@@ -48,12 +50,14 @@ def make_optimizer(
             f"unknown optimizer {optimizer!r}; valid optimizers: {', '.join(OPTIMIZERS)} "
             "(or a keras.optimizers.Optimizer instance)"
         )
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    # numbers.Real takes NumPy floats too; isfinite rejects NaN (which every comparison lets by)
+    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real)
+            or not (math.isfinite(learning_rate) and learning_rate > 0)):
+        raise ValueError(f"learning_rate must be a finite positive number, got {learning_rate!r}")
     if not 0.0 <= momentum < 1.0:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-    if weight_decay is not None and weight_decay < 0:
-        raise ValueError(f"weight_decay must be >= 0 or None, got {weight_decay}")
+    if weight_decay is not None and not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight_decay must be a finite number >= 0 or None, got {weight_decay}")
     kwargs: dict[str, Any] = {"learning_rate": float(learning_rate)}
     if weight_decay is not None:
         kwargs["weight_decay"] = float(weight_decay)
