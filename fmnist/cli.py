@@ -62,18 +62,46 @@ def _cmd_data(args) -> int:
 
 
 def _training_data(layout: str, profile, subset_n: int | None, seed: int):
-    """(train, dev, test) arrays for a preset layout; the training part subset per profile."""
-    from fmnist.data import load_regression, load_splits, subset
+    """(train, dev, test) arrays for a preset layout, taken as the notebooks take them.
+
+    The train/dev split is the project's fixed one (split seed 0, whatever ``--seed`` says,
+    so no seed trains on the dev images the notebooks select on); the training and dev parts
+    are the profile's stratified subsets (``cnn_subset`` for CNNs), drawn with ``seed``.
+    """
+    from fmnist.data import load_regression, load_splits
 
     if layout == "regression":
         (x, y), test = load_regression()
         return (x, y), None, test
-    splits = load_splits("fashion_mnist", layout=layout, seed=seed)
-    n = subset_n if subset_n is not None else profile.train_subset
-    train = (splits.x_train, splits.y_train)
-    if n is not None and n < len(splits.y_train):
-        train = subset(*train, n, seed=seed)
-    return train, (splits.x_dev, splits.y_dev), (splits.x_test, splits.y_test)
+    splits = load_splits("fashion_mnist", layout=layout)
+    n = _default(subset_n, profile.cnn_subset if layout == "cnn" else profile.train_subset)
+    train = splits.train_subset(n, seed=seed)
+    dev = splits.dev_subset(profile.dev_subset, seed=seed)
+    return train, dev, (splits.x_test, splits.y_test)
+
+
+def _departures(args, plan: dict, epochs: int, batch_size: int, profile) -> list[str]:
+    """The options of a ``fmnist train`` run that depart from its recipe and profile.
+
+    They become part of the recorded model name, so a record of a run with other settings
+    never replaces the record of the recipe itself (nor another variant).
+    """
+    given = {
+        "epochs": (epochs, plan["epochs"]),
+        "batch size": (batch_size, profile.batch_size),
+        "subset": (args.subset, None),
+        "patience": (args.patience, None),
+        "optimizer": (args.optimizer, "adam"),
+        "learning rate": (args.learning_rate, 1e-3),
+        "seed": (args.seed, 0),
+    }  # fmt: skip
+    out = [f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+           for name, (value, usual) in given.items() if value != usual]  # fmt: skip
+    if args.lr_schedule is not None and args.lr_schedule != (plan["lr_schedule"] or "constant"):
+        out.append(f"{args.lr_schedule} rate")
+    if args.augment:
+        out.append("flip+rotate+erase+noise")
+    return out
 
 
 def _cmd_train(args) -> int:
@@ -83,24 +111,30 @@ def _cmd_train(args) -> int:
     from fmnist.config import RUNS_DIR, get_profile
     from fmnist.evaluation import evaluate
     from fmnist.experiments import recipe
-    from fmnist.model import build_model, compile_model, get_preset, save_model
     from fmnist.atomic import atomic_write_text
+    from fmnist.checks import check_int
+    from fmnist.model import build_model, compile_model, get_preset, make_optimizer, save_model
     from fmnist.training import set_seed, train
 
     profile = get_profile(args.profile)
     preset = get_preset(args.preset)
-    # checked before the run directory is created
+    # Everything is checked before the run directory is created or the data loaded.
     if args.augment and preset.layout == "regression":
         raise ValueError(f"--augment transforms images; {args.preset!r} is a regression preset")
     set_seed(args.seed)
-    plan = recipe(args.recipe, preset.layout, profile, seed=args.seed)  # options given win
-    if args.lr_schedule is not None:
+    plan = recipe(args.recipe, preset.layout, profile, seed=args.seed)
+    epochs = check_int(_default(args.epochs, plan["epochs"]), "epochs")
+    batch_size = check_int(_default(args.batch_size, profile.batch_size), "batch_size")
+    check_int(args.subset, "subset", allow_none=True, note=" (training images)")
+    check_int(args.patience, "patience", minimum=0, allow_none=True)
+    make_optimizer(args.optimizer, args.learning_rate)  # validates the name and the rate
+    departures = _departures(args, plan, epochs, batch_size, profile)
+    if args.lr_schedule is not None:  # options given win over the recipe
         plan["lr_schedule"] = None if args.lr_schedule == "constant" else args.lr_schedule
     if args.augment:
         from fmnist.data import build_augmentation
 
         plan["augment"] = build_augmentation(seed=args.seed)
-    epochs = _default(args.epochs, plan["epochs"])
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = Path(args.run_dir or RUNS_DIR / f"{args.preset}-{stamp}")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -112,7 +146,6 @@ def _cmd_train(args) -> int:
     print(f"training {args.preset} ({model.count_params():,} params) on {len(train_xy[1]):,} "
           f"samples for up to {epochs} epochs [profile {profile.name}, {args.recipe} recipe] "
           f"-> {run_dir}")  # fmt: skip
-    batch_size = _default(args.batch_size, profile.batch_size)
     result = train(
         model, train_xy, dev_xy, epochs=epochs, batch_size=batch_size,
         patience=args.patience, checkpoint_path=run_dir / "best.keras",
@@ -136,8 +169,8 @@ def _cmd_train(args) -> int:
     if args.record:
         from fmnist.report import record_training
 
-        path = record_training("fmnist train", f"{args.preset} ({args.recipe} recipe)", result,
-                               metrics, profile=profile.name, **options)  # fmt: skip
+        name = f"{args.preset} ({args.recipe} recipe{''.join('; ' + d for d in departures)})"
+        path = record_training("fmnist train", name, result, metrics, profile=profile.name, **options)
         print(f"recorded in {path}")
     return 0
 
@@ -346,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--run-dir", default=None, help="default: runs/<preset>-<time>")
     train.add_argument("--record", action="store_true",
                        help="record the test result for the results table (fmnist results) as "
-                            "'<preset> (<recipe> recipe)', with the options used")
+                            "'<preset> (<recipe> recipe)', plus the options that depart from the "
+                            "recipe ('; epochs 5, subset 1000'), so variants never overwrite it")
     train.set_defaults(func=_cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="evaluate a saved .keras model")

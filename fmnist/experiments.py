@@ -134,7 +134,7 @@ class Experiment:
             best = self.model_epoch(name)
             row = {"Architecture": name, "Params": result.params, "Epochs": result.epochs_run,
                    "Model epoch": best, "Train time (s)": round(result.wall_time, 1)}  # fmt: skip
-            for col in ("val_loss", "val_accuracy", "val_mse"):
+            for col in dict.fromkeys(("val_loss", "val_accuracy", "val_mse", metric)):
                 if col in history:
                     row[col] = float(history[col].loc[best])
             rows.append(row)
@@ -222,9 +222,9 @@ def run_experiments(
         compile_model(model, task=preset.task, **dict(config.compile))
         initial[name] = layer_weights(model)
         results[name] = train(
-            model, train_data, val_data, epochs=config.epochs or epochs, batch_size=batch_size,
-            patience=patience, augment=config.augment, seed=seed, verbose=verbose,
-            lr_schedule=config.lr_schedule,
+            model, train_data, val_data, batch_size=batch_size, patience=patience,
+            epochs=epochs if config.epochs is None else config.epochs,  # 0 is an error, not unset
+            augment=config.augment, seed=seed, verbose=verbose, lr_schedule=config.lr_schedule,
         )  # fmt: skip
         if log is not None:
             r = results[name]

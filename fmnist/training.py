@@ -191,7 +191,8 @@ class _CosineDecay(keras.callbacks.Callback):
     """Per-epoch cosine decay of the compiled learning rate towards 0 over ``epochs``.
 
     A callback rather than ``keras.optimizers.schedules.CosineDecay``: the decay length is
-    only known once ``train`` knows the epochs, and the compiled rate is restored afterwards
+    only known once ``train`` knows the epochs. ``train`` restores the compiled rate (``base``)
+    when ``fit`` ends, also on an exception or interrupt (Keras skips ``on_train_end`` then),
     so a second ``train`` call starts from it again.
     """
 
@@ -207,9 +208,6 @@ class _CosineDecay(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.optimizer.learning_rate = self.base * 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
-
-    def on_train_end(self, logs=None):
-        self.model.optimizer.learning_rate = self.base
 
 
 def _unpack(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -305,8 +303,9 @@ def train(
     monitor = "val_loss" if val_data is not None else "loss"
     nan_guard, timer = _NaNGuard(), _EpochTimer()
     cbs: list[keras.callbacks.Callback] = [nan_guard, timer]
-    if lr_schedule == "cosine":
-        cbs.append(_CosineDecay(epochs))
+    cosine = _CosineDecay(epochs) if lr_schedule == "cosine" else None
+    if cosine is not None:
+        cbs.append(cosine)
     if patience is not None:
         cbs.append(
             keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
@@ -320,9 +319,13 @@ def train(
 
     start = time.perf_counter()
     # shuffle=False: the pipeline already reshuffles every epoch (Keras would warn otherwise).
-    hist = model.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, callbacks=cbs, shuffle=False
-    )
+    try:
+        hist = model.fit(
+            train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, callbacks=cbs, shuffle=False
+        )
+    finally:
+        if cosine is not None and hasattr(cosine, "base"):
+            model.optimizer.learning_rate = cosine.base
     wall_time = time.perf_counter() - start
 
     history = pd.DataFrame(hist.history)
@@ -415,10 +418,11 @@ def cross_validate(
     """k-fold cross-validation with a fresh model per fold.
 
     Folds come from ``StratifiedKFold`` (classification) or ``KFold`` (regression), shuffled
-    with ``seed``. Each fold calls ``build_fn()`` (a preset name also works), compiles the
-    model with ``compile_model(model, task=task, **compile_kwargs)`` unless ``build_fn``
-    already compiled it, trains on the other folds with this fold as validation data and
-    scores it on this fold.
+    with ``seed``. Each fold seeds every generator with ``set_seed(seed + fold)`` (so the
+    initial weights repeat from call to call), calls ``build_fn()`` (a preset name also works),
+    compiles the model with ``compile_model(model, task=task, **compile_kwargs)`` unless
+    ``build_fn`` already compiled it, trains on the other folds with this fold as validation
+    data and scores it on this fold.
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -442,6 +446,7 @@ def cross_validate(
 
     rows, models, folds, results = [], [], [], []
     for fold, (tr, va) in enumerate(splitter.split(x, y if task == "classification" else None)):
+        set_seed(seed + fold)
         model = builder()
         if not isinstance(model, keras.Model):
             raise TypeError(f"build_fn must return a keras.Model, got {type(model).__name__}")
@@ -498,9 +503,11 @@ def refit(
     """Train a fresh model of the chosen configuration on the full training set.
 
     Typically ``epochs`` is the median best epoch of a :func:`cross_validate` run (there is
-    no validation data left to stop on). ``train_kwargs`` go to :func:`train`.
+    no validation data left to stop on). ``train_kwargs`` go to :func:`train`; their ``seed``
+    (default 0) also seeds the initial weights (``set_seed``), so a refit repeats exactly.
     """
     check_task(task)
+    set_seed(train_kwargs.get("seed", 0))
     model = _make_builder(build_fn)()
     if not isinstance(model, keras.Model):
         raise TypeError(f"build_fn must return a keras.Model, got {type(model).__name__}")

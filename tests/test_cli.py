@@ -64,7 +64,7 @@ def train_spy(monkeypatch):
     real_train = fmnist.training.train
 
     def spy(*args, **kwargs):
-        seen.update(kwargs)
+        seen.update(kwargs, args=args)
         return real_train(*args, **kwargs)
 
     monkeypatch.setattr(fmnist.training, "train", spy)
@@ -100,11 +100,45 @@ def test_train_uses_the_default_recipe_and_records(train_spy, monkeypatch, tmp_p
     result = json.loads((run / "result.json").read_text())
     assert result["recipe"] == "default" and result["augment"] == "flip+translate"
     record = json.loads(
-        (tmp_path / "results" / "fmnist_train__cnn_small_default_recipe__quick.json").read_text()
+        (tmp_path / "results" / "fmnist_train__cnn_small_default_recipe_subset_300__quick.json").read_text()
     )
-    assert record["notebook"] == "fmnist train" and record["model"] == "cnn_small (default recipe)"
+    assert record["notebook"] == "fmnist train" and record["model"] == "cnn_small (default recipe; subset 300)"
     assert record["test_accuracy"] == result["test_accuracy"] and record["train_samples"] == 300
     assert "recorded in" in capsys.readouterr().out
+    # Another variant gets its own record: it never overwrites the first one.
+    code = main(["train", "cnn_small", "--profile", "quick", "--subset", "300", "--epochs", "1",
+                 "--learning-rate", "0.05", "--record", "--run-dir", str(tmp_path / "run2")])  # fmt: skip
+    assert code == 0
+    assert {p.name for p in (tmp_path / "results").iterdir()} == {
+        "fmnist_train__cnn_small_default_recipe_subset_300__quick.json",
+        "fmnist_train__cnn_small_default_recipe_epochs_1_subset_300_learning_rate_0.05__quick.json",
+    }
+
+
+@pytest.mark.realdata
+def test_train_takes_the_profiles_subsets_and_the_fixed_split(train_spy, tmp_path):
+    from fmnist.config import get_profile
+    from fmnist.data import load_splits
+
+    quick = get_profile("quick")
+    code = main(["train", "cnn_small", "--profile", "quick", "--epochs", "1", "--seed", "3",
+                 "--run-dir", str(tmp_path / "run")])  # fmt: skip
+    assert code == 0
+    _, (x, y), (x_dev, y_dev) = train_spy["args"]
+    assert len(y) == quick.cnn_subset and len(y_dev) == quick.dev_subset
+    # --seed 3 draws other subsets, never from the dev images of the notebooks' split (seed 0)
+    splits = load_splits("fashion_mnist", layout="cnn")
+    dev_rows = {row.tobytes() for row in splits.x_dev}
+    assert not any(row.tobytes() in dev_rows for row in x[:200])
+
+
+@pytest.mark.parametrize("option", [["--epochs", "-1"], ["--batch-size", "0"], ["--learning-rate", "nan"],
+                                    ["--patience", "-2"], ["--optimizer", "adamax"]])  # fmt: skip
+def test_bad_train_options_fail_before_anything_is_written(option, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "mlp_shallow", *option, "--run-dir", str(run)]) == EXIT_ERROR
+    assert not run.exists()
+    assert "fmnist train: error:" in capsys.readouterr().err
 
 
 @pytest.mark.realdata

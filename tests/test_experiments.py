@@ -49,6 +49,8 @@ def test_select_best_uses_dev_only(experiment):
     assert experiment.select_best("val_loss") == table.loc[table["val_loss"].idxmin(), "Architecture"]
     with pytest.raises(ValueError, match="not logged"):
         experiment.select_best("val_mse")
+    # any logged metric works, not only the three the table shows by default
+    assert experiment.select_best("loss") == experiment.dev_table("loss").sort_values("loss")["Architecture"].iloc[0]
 
 
 def test_test_table_and_record(experiment, tmp_path, monkeypatch):
@@ -72,6 +74,8 @@ def test_bad_configs():
         run_experiments({"x": "no_such"}, _data(20, 0), None, epochs=1, log=None)
     with pytest.raises(TypeError, match="preset name or a Config"):
         run_experiments({"x": 3}, _data(20, 0), None, epochs=1)
+    with pytest.raises(ValueError, match="epochs must be an int >= 1, got 0"):
+        run_experiments({"x": Config("mlp_shallow", epochs=0)}, _data(20, 0), None, epochs=1, log=None)
 
 
 def test_merge(experiment):

@@ -203,6 +203,20 @@ def test_cosine_lr_schedule_decays_per_epoch_and_restores_the_compiled_rate():
     assert constant.rates == pytest.approx([1e-2, 1e-2])
 
 
+class _StopInSecondEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:  # the rate has decayed by now (epoch 0 runs at the full rate)
+            raise KeyboardInterrupt("user pressed stop")
+
+
+def test_an_interrupted_cosine_run_still_restores_the_compiled_rate():
+    x, y = blobs(32)
+    model = tiny_mlp()  # compiled with learning_rate 1e-2
+    with pytest.raises(KeyboardInterrupt):
+        train(model, (x, y), epochs=4, batch_size=8, lr_schedule="cosine", callbacks=[_StopInSecondEpoch()])
+    assert float(np.asarray(model.optimizer.learning_rate)) == pytest.approx(1e-2)
+
+
 def test_lr_schedule_bad_input():
     x, y = blobs(16)
     with pytest.raises(ValueError, match=r"unknown lr_schedule 'step'; valid: \(None, 'cosine'\)"):
@@ -252,6 +266,19 @@ def test_cross_validate_regression_uses_kfold_and_preset_names():
     assert {"val_mse", "val_mae"} <= set(cv.scores.columns)
     assert sorted(np.concatenate([va for _, va in cv.folds])) == list(range(20))
     assert isinstance(cv.models[0].loss, keras.losses.MeanSquaredError)
+
+
+def test_cross_validate_and_refit_repeat_exactly_whatever_ran_before():
+    x, y = curve(20)
+    runs = []
+    for noise in range(2):
+        np.random.default_rng(noise).random()  # other work in between must not matter
+        keras.random.normal((3,))  # draws from Keras's global seed generator
+        cv = cross_validate("regression_10_15_10", x, y, k=2, task="regression", epochs=1, batch_size=10)
+        fit = refit("regression_10_15_10", x, y, epochs=1, task="regression", batch_size=10)
+        runs.append((cv.scores["val_mse"].tolist(), fit.model.get_weights()[0]))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
 
 
 def test_cross_validate_bad_input():
