@@ -24,6 +24,8 @@ import json
 import sys
 
 EXIT_ERROR = 2
+#: ``fmnist train``'s optimizer defaults; options that differ name a recorded variant.
+DEFAULT_OPTIMIZER, DEFAULT_LEARNING_RATE = "adam", 1e-3
 
 
 def _cmd_data(args) -> int:
@@ -61,6 +63,16 @@ def _cmd_data(args) -> int:
     return 0
 
 
+def _notebook_subsets(layout: str, profile, n: int | None, seed: int, split_seed: int):
+    """``(splits, train, dev)`` as the notebooks take them: the train/dev split drawn with
+    ``split_seed``, a stratified training subset of ``n`` images and the profile's dev subset,
+    both drawn with ``seed``."""
+    from fmnist.data import load_splits
+
+    splits = load_splits("fashion_mnist", layout=layout, seed=split_seed)
+    return splits, splits.train_subset(n, seed=seed), splits.dev_subset(profile.dev_subset, seed=seed)
+
+
 def _training_data(layout: str, profile, subset_n: int | None, seed: int):
     """(train, dev, test) arrays for a preset layout, taken as the notebooks take them.
 
@@ -68,15 +80,13 @@ def _training_data(layout: str, profile, subset_n: int | None, seed: int):
     so no seed trains on the dev images the notebooks select on); the training and dev parts
     are the profile's stratified subsets (``cnn_subset`` for CNNs), drawn with ``seed``.
     """
-    from fmnist.data import load_regression, load_splits
+    from fmnist.data import load_regression
 
     if layout == "regression":
         (x, y), test = load_regression()
         return (x, y), None, test
-    splits = load_splits("fashion_mnist", layout=layout)
     n = _default(subset_n, profile.cnn_subset if layout == "cnn" else profile.train_subset)
-    train = splits.train_subset(n, seed=seed)
-    dev = splits.dev_subset(profile.dev_subset, seed=seed)
+    splits, train, dev = _notebook_subsets(layout, profile, n, seed, split_seed=0)
     return train, dev, (splits.x_test, splits.y_test)
 
 
@@ -91,8 +101,8 @@ def _departures(args, plan: dict, epochs: int, batch_size: int, profile) -> list
         "batch size": (batch_size, profile.batch_size),
         "subset": (args.subset, None),
         "patience": (args.patience, None),
-        "optimizer": (args.optimizer, "adam"),
-        "learning rate": (args.learning_rate, 1e-3),
+        "optimizer": (args.optimizer, DEFAULT_OPTIMIZER),
+        "learning rate": (args.learning_rate, DEFAULT_LEARNING_RATE),
         "seed": (args.seed, 0),
     }  # fmt: skip
     out = [f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
@@ -213,14 +223,13 @@ def _tuning_data(space, profile, subset_n: int | None, seed: int):
     """``(x, y, x_val, y_val)`` of a search as notebooks 04/06/07 take them: a stratified
     training subset of the profile's size and the profile's dev subset (regression: the
     generator's training points, scored by cross-validation, so no dev data)."""
-    from fmnist.data import load_regression, load_splits
+    from fmnist.data import load_regression
 
     if space.layout == "regression":
         (x, y), _ = load_regression()
         return x, y, None, None
-    splits = load_splits("fashion_mnist", layout=space.layout, seed=seed)
-    x, y = splits.train_subset(_default(subset_n, profile.tuning_budget(space.layout)[2]), seed=seed)
-    x_val, y_val = splits.dev_subset(profile.dev_subset, seed=seed)
+    n = _default(subset_n, profile.tuning_budget(space.layout)[2])
+    _, (x, y), (x_val, y_val) = _notebook_subsets(space.layout, profile, n, seed, split_seed=seed)
     return x, y, x_val, y_val
 
 
@@ -363,8 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--profile", choices=sorted(PROFILES), default=None)
     train.add_argument("--subset", type=int, default=None, help="training images (stratified)")
     train.add_argument("--patience", type=int, default=None, help="early-stopping patience")
-    train.add_argument("--optimizer", default="adam")
-    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--optimizer", default=DEFAULT_OPTIMIZER)
+    train.add_argument("--learning-rate", type=float, default=DEFAULT_LEARNING_RATE)
     train.add_argument("--recipe", choices=RECIPES, default="default",
                        help="default: for CNNs cosine decay + flips and 2-pixel shifts over the "
                             "profile's cnn_best_epochs; plain: constant rate, no augmentation "
