@@ -337,9 +337,7 @@ def _cmd_report(args) -> int:
 def _cmd_results(args) -> int:
     from fmnist.report import load_results, results_dir, results_markdown, update_readme
 
-    results = load_results(args.dir or results_dir())
-    if args.profile is not None and not results.empty:
-        results = results[results["profile"] == args.profile]
+    results = load_results(args.dir or results_dir(), profile=args.profile)
     if args.readme:
         print(f"wrote {update_readme(args.readme, results)} ({len(results)} results)")
     else:

@@ -101,12 +101,15 @@ def _plain(value):
     return value
 
 
-def load_results(directory: str | Path | None = None) -> pd.DataFrame:
+def load_results(directory: str | Path | None = None, profile: str | None = None) -> pd.DataFrame:
     """All recorded results as one DataFrame (sorted by notebook, then model).
 
     When a (notebook, model, profile) was recorded more than once (files written before the
-    profile was part of the file name), the latest ``recorded_at`` wins.
+    profile was part of the file name), the latest ``recorded_at`` wins. ``profile`` ("quick"
+    or "full") keeps only the records of that profile.
     """
+    if profile is not None:
+        profile = get_profile(profile).name  # an unknown name is an error, not an empty table
     directory = Path(directory) if directory is not None else results_dir()
     rows = []
     for path in sorted(directory.glob("*.json")):
@@ -118,6 +121,8 @@ def load_results(directory: str | Path | None = None) -> pd.DataFrame:
     for col in RESULT_COLUMNS:
         if col not in frame:
             frame[col] = pd.NA
+    if profile is not None and not frame.empty:
+        frame = frame[frame["profile"] == profile]
     if frame.empty:
         return frame[RESULT_COLUMNS]
     if "recorded_at" in frame:
@@ -348,8 +353,7 @@ def write_index(out_dir: str | Path, profile: str, results: str | Path | None = 
     """
     out_dir = Path(out_dir)
     reports = sorted(out_dir.glob("[0-9][0-9]_*.html"))
-    frame = load_results(results if results is not None else out_dir / "results")
-    frame = frame[frame["profile"] == profile]
+    frame = load_results(results if results is not None else out_dir / "results", profile=profile)
     table = (
         results_table(frame).to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
         if not frame.empty

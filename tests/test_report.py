@@ -40,6 +40,20 @@ def test_a_quick_run_never_replaces_a_full_record(results, monkeypatch):
     assert frame.loc["full", "test_mse"] == 0.08 and frame.loc["quick", "test_mse"] == 0.30
 
 
+def test_load_results_of_one_profile(results):
+    report.record_result("05_cnn", "cnn_small", test_accuracy=0.5, profile="quick")
+    report.record_result("05_cnn", "cnn_small", test_accuracy=0.9, profile="full")
+    report.record_result("03_mlp", "mlp_deep", test_accuracy=0.8, profile="full")
+    full = report.load_results(profile="full")
+    assert list(full["model"]) == ["mlp_deep", "cnn_small"] and set(full["profile"]) == {"full"}
+    assert list(full.index) == [0, 1]
+    assert list(report.load_results(profile="quick")["test_accuracy"]) == [0.5]
+    assert len(report.load_results()) == 3
+    assert report.load_results(results / "none", profile="full").empty
+    with pytest.raises(ValueError, match="unknown profile 'fast'.*valid profiles: full, quick"):
+        report.load_results(profile="fast")
+
+
 def test_load_results_keeps_the_latest_of_duplicate_records(results):
     # A file named before the profile was part of the name, and a newer one of the same model.
     results.mkdir()
