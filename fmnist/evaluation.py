@@ -257,8 +257,11 @@ def _regression_predict(predictor: Any, x: np.ndarray) -> np.ndarray:
         predictor = [predictor]
     is_models = isinstance(predictor, (list, tuple)) and predictor
     if is_models and all(isinstance(m, keras.Model) for m in predictor):
-        preds = [_predict(_check_regressor(m, "regression_metrics"), x) for m in predictor]
-        return np.mean(preds, axis=0).reshape(-1)  # one model, or the ensemble average
+        from fmnist.training import ensemble_predict  # training imports evaluation lazily too
+
+        for model in predictor:
+            _check_x(_check_regressor(model, "regression_metrics"), x)
+        return ensemble_predict(predictor, x).reshape(-1)  # one model, or the ensemble average
     if callable(predictor):
         return np.asarray(predictor(x)).reshape(-1)
     raise TypeError("predictor must be a keras.Model, a list of models or a callable x -> predictions")
