@@ -13,6 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from fmnist import visualization as viz
+from fmnist.evaluation import confusion
 
 NAMES = ["zero", "one", "two", "three"]
 
@@ -108,6 +109,15 @@ def test_plot_predictions_highlights_mistakes(images, save):
     save(fig)
     with pytest.raises(ValueError, match="different lengths"):
         viz.plot_predictions(x, y[:3], y[:3], class_names=NAMES)
+    # Labels of shape (N, 1) are labels (Keras' sparse format), not one-column probabilities.
+    fig = viz.plot_predictions(x, y, y.reshape(-1, 1), class_names=NAMES, n=4)
+    assert fig.axes[1].title.get_text() == f"pred: {NAMES[y[1]]}\ntrue: {NAMES[y[1]]}"
+    with pytest.raises(ValueError, match="y_pred must be integer class labels >= 0"):
+        viz.plot_predictions(x, y, y - 1, class_names=NAMES)
+    with pytest.raises(TypeError, match="y_true must be integer class labels"):
+        viz.plot_predictions(x, y + 0.5, y, class_names=NAMES)
+    with pytest.raises(ValueError, match="y_pred contains NaN"):
+        viz.plot_predictions(x, y, np.full((len(y), 4), np.nan), class_names=NAMES)
 
 
 def test_plot_class_distribution(save):
@@ -162,8 +172,10 @@ def test_plot_confusion_matrix(save):
     assert counts.get_xlabel() == "predicted class" and counts.get_ylabel() == "true class"
     assert "0.50" in [t.get_text() for t in normalized.texts]
     save(fig)
-    cm = viz.confusion_counts(y_true, y_pred, 4)
-    assert cm.sum() == 8 and cm[0, 1] == 1 and np.trace(cm) == 6
+    cm = confusion(y_true, y_pred, n_classes=4)  # the counts come from fmnist.evaluation
+    fig = viz.plot_confusion_matrix(y_true.reshape(-1, 1), np.eye(4)[y_pred], class_names=NAMES)
+    assert [t.get_text() for t in fig.axes[0].texts][:8] == ["1", "1", "0", "0", "0", "2", "0", "0"]
+    save(fig)
     save(viz.plot_confusion_matrix(cm=cm, class_names=NAMES, normalize=True))
     with pytest.raises(ValueError, match="normalize must be"):
         viz.plot_confusion_matrix(y_true, y_pred, class_names=NAMES, normalize="rows")

@@ -48,7 +48,6 @@ from fmnist.visualization.regression import (
     plot_regression,
 )
 from fmnist.visualization.results import (
-    confusion_counts,
     history_frame,
     plot_confusion_matrix,
     plot_learning_curves,
@@ -59,7 +58,7 @@ from fmnist.visualization.results import (
 )
 
 __all__ = [
-    "confusion_counts", "history_frame", "plot_activation_maximization",
+    "history_frame", "plot_activation_maximization",
     "plot_activation_patterns", "plot_activation_profiles", "plot_activation_trace",
     "plot_class_distribution", "plot_confusion_matrix", "plot_feature_maps", "plot_filters",
     "plot_grad_cam", "plot_grad_cam_grid", "plot_gradient_norm_history", "plot_gradient_norms",

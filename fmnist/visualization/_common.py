@@ -17,6 +17,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from fmnist.checks import check_finite, check_labels
+
 #: Colors with a fixed meaning in every figure.
 CORRECT_COLOR = "#2a9d4b"
 MISTAKE_COLOR = "#d62728"
@@ -166,18 +168,15 @@ def class_names(names: Sequence[str] | None, labels=None) -> list[str]:
 
 
 def to_labels(y, what: str = "y") -> np.ndarray:
-    """Integer labels from labels or from per-class probabilities (argmax)."""
+    """Integer labels from labels or from per-class probabilities ``(N, classes)`` (argmax).
+
+    Labels follow the package's one rule, :func:`fmnist.checks.check_labels` (``(N,)`` or
+    ``(N, 1)``, integer-valued, >= 0); plots only add the probabilities case.
+    """
     y = np.asarray(y)
-    if y.ndim == 2:
-        return y.argmax(axis=1)
-    if y.ndim != 1:
-        raise ValueError(f"{what} must be labels (N,) or probabilities (N, classes), "
-                         f"got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.equal(np.mod(y, 1), 0)):
-            raise ValueError(f"{what} must hold integer class labels")
-        y = y.astype(np.int64)
-    return y
+    if y.ndim == 2 and y.shape[1] > 1:
+        return check_finite(y, what).argmax(axis=1)
+    return check_labels(y, what)
 
 
 def to_image(x) -> np.ndarray:

@@ -94,7 +94,7 @@ def plot_predictions(x, y_true, y_pred, class_names: Sequence[str] | None = None
     """
     images = to_images(x)
     y_true = to_labels(y_true, "y_true")
-    probs = np.asarray(y_pred) if np.ndim(y_pred) == 2 else None
+    probs = np.asarray(y_pred) if np.ndim(y_pred) == 2 and np.shape(y_pred)[1] > 1 else None
     y_pred = to_labels(y_pred, "y_pred")
     _check_lengths(x=images, y_true=y_true, y_pred=y_pred)
     names = _class_names(class_names, np.concatenate([y_true, y_pred]))

@@ -127,15 +127,6 @@ def _best_epoch(frame: pd.DataFrame, monitor: str, run=None):
 # --------------------------------------------------------------------------------------------
 # confusion matrix
 # --------------------------------------------------------------------------------------------
-def confusion_counts(y_true, y_pred, n_classes: int) -> np.ndarray:
-    """Confusion matrix: rows = true class, columns = predicted class."""
-    y_true, y_pred = to_labels(y_true, "y_true"), to_labels(y_pred, "y_pred")
-    if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} labels, y_pred {len(y_pred)}")
-    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes**2).reshape(
-        n_classes, n_classes)
-
-
 @styled
 def plot_confusion_matrix(y_true=None, y_pred=None, cm=None,
                           class_names: Sequence[str] | None = None,
@@ -154,9 +145,11 @@ def plot_confusion_matrix(y_true=None, y_pred=None, cm=None,
     if cm is None:
         if y_true is None or y_pred is None:
             raise ValueError("pass y_true and y_pred, or a confusion matrix cm")
-        labels = np.concatenate([to_labels(y_true, "y_true"), to_labels(y_pred, "y_pred")])
-        names = _class_names(class_names, labels)
-        cm = confusion_counts(y_true, y_pred, len(names))
+        from fmnist.evaluation import confusion  # imports Keras: only when counts are needed
+
+        y_true, y_pred = to_labels(y_true, "y_true"), to_labels(y_pred, "y_pred")
+        names = _class_names(class_names, np.concatenate([y_true, y_pred]))
+        cm = confusion(y_true, y_pred, n_classes=len(names))
     else:
         cm = np.asarray(cm)
         names = _class_names(class_names)
