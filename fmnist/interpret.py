@@ -46,6 +46,9 @@ __all__ = [
 ]
 
 _CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
+# Per-position layers that may sit between a conv layer and what the rest of the net reads.
+_ELEMENTWISE_TYPES = (keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.ReLU,
+                      keras.layers.LeakyReLU)
 # Layers that do not change the mapping from input pixels to units of a Dense chain.
 _PASS_THROUGH = (keras.layers.InputLayer, keras.layers.Dropout, keras.layers.Flatten,
                  keras.layers.Reshape, keras.layers.Activation)
@@ -414,7 +417,23 @@ def _last_spatial_layer(model, conv_layer: str | None):
         names = ", ".join(layer.name for layer in model.layers)
         raise ValueError(f"Grad-CAM needs a model with conv layers; model {model.name!r} has "
                          f"none (layers: {names})")
-    return found[-1]
+    return _activated(model, found[-1])
+
+
+def _activated(model, layer):
+    """``layer``, or the batch-norm/activation layers right after it: the maps the head sees.
+
+    A conv layer followed by batch norm is linear and bias-free (``conv_i -> bn_i -> act_i``
+    in the ``batch_norm`` presets); Grad-CAM on its output would weight maps the classifier
+    never sees, so the default follows the chain to ``act_i`` as the Keras Grad-CAM example
+    does (``last_conv_layer_name`` names the activation).
+    """
+    start = model.layers.index(layer) + 1
+    for following in model.layers[start:]:
+        if not isinstance(following, _ELEMENTWISE_TYPES) or following.input is not layer.output:
+            break
+        layer = following
+    return layer
 
 
 def _class_gradient(model, batch, class_index, extra_tensor=None):
@@ -452,8 +471,9 @@ def grad_cam(model: keras.Model, image, class_index: int | None = None,
 
     Args:
         class_index: class to explain; default the predicted class.
-        conv_layer: layer whose maps are used; default the last conv layer. Any layer with a
-            spatial output (e.g. ``act_2`` after batch norm) is accepted.
+        conv_layer: layer whose maps are used; default the last conv layer, or the batch-norm
+            and activation layers right after it (``act_4`` in ``cnn_best``). Any layer with
+            a spatial output is accepted.
         method: "gradcam" or "layercam".
     """
     _check_model(model)

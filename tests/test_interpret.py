@@ -233,6 +233,27 @@ def test_grad_cam_on_a_cnn(cnn):
         assert heat.min() >= 0.0 and heat.max() <= 1.0
 
 
+def test_grad_cam_default_reads_the_maps_after_batch_norm():
+    from fmnist.model import build_cnn
+
+    keras.utils.set_random_seed(3)
+    model = build_cnn((12, 12, 1), ({"filters": 4}, {"filters": 6}), batch_norm=True, n_classes=3)
+    assert [layer.name for layer in model.layers][5:8] == ["conv_2", "bn_2", "act_2"]
+    # Trained-looking statistics, so batch norm is not the identity.
+    rng = np.random.default_rng(0)
+    bn = model.get_layer("bn_2")
+    bn.set_weights([rng.uniform(0.5, 2, w.shape).astype("float32") if i in (0, 3)
+                    else rng.normal(size=w.shape).astype("float32")
+                    for i, w in enumerate(bn.get_weights())])
+    image = rng.uniform(size=(12, 12, 1)).astype(np.float32)
+    for method in ("gradcam", "layercam"):
+        default = interpret.grad_cam(model, image, class_index=1, method=method)
+        act = interpret.grad_cam(model, image, class_index=1, method=method, conv_layer="act_2")
+        conv = interpret.grad_cam(model, image, class_index=1, method=method, conv_layer="conv_2")
+        np.testing.assert_array_equal(default, act)
+        assert not np.allclose(default, conv)
+
+
 def test_grad_cam_errors(cnn, mlp):
     image = np.zeros((12, 12, 1), np.float32)
     with pytest.raises(ValueError, match="needs a model with conv layers.*hidden_1"):
