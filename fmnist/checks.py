@@ -3,18 +3,22 @@
 Counts, sizes, seeds and timeouts used to be validated inline in each module, with slightly
 different wording and behaviour (some accepted ``True`` as 1 or rejected NumPy integers).
 :func:`check_int` gives every integer argument error one wording and one behaviour;
-:func:`check_finite` and :func:`check_labels` do the same for input arrays and class labels.
+:func:`check_finite` and :func:`check_labels` do the same for input arrays and class labels,
+:func:`check_real` for real-valued arguments (rates, penalties) and :func:`check_bool` for
+switches.
 
 Pure Python + NumPy: importing this module must stay cheap (no TensorFlow/Keras).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_finite", "check_int", "check_labels"]
+__all__ = ["check_bool", "check_finite", "check_int", "check_labels", "check_real"]
 
 
 def check_int(
@@ -110,3 +114,79 @@ def check_labels(
             f"{name} must be integer class labels {valid}{note}, got values in [{y.min()}, {y.max()}]"
         )
     return y
+
+
+def _bound(value: float) -> str:
+    return f"{value:g}"
+
+
+def check_real(
+    value: Any,
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_none: bool = False,
+    note: str = "",
+) -> float | None:
+    """Return ``float(value)`` (or None when allowed); raise ValueError naming the valid range.
+
+    The rule for rates, penalties and strengths: a finite real number (Python or NumPy, so
+    ``np.float32(0.2)`` passes) within ``[low, high]``; ``low_open``/``high_open`` exclude
+    the bound. bools, strings, NaN and inf are rejected (NaN would slip through every range
+    comparison). One wording and one exception type, like :func:`check_int`.
+
+    >>> check_real(np.float32(0.5), "dropout", 0, 1, high_open=True)
+    0.5
+    >>> check_real("0.9", "momentum", 0, 1, high_open=True)
+    Traceback (most recent call last):
+        ...
+    ValueError: momentum must be a finite number in [0, 1), got '0.9'
+    >>> check_real(float("nan"), "l2", low=0)
+    Traceback (most recent call last):
+        ...
+    ValueError: l2 must be a finite number >= 0, got nan
+    """
+    if value is None and allow_none:
+        return None
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+          and math.isfinite(value))  # fmt: skip
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if ok:
+        return float(value)
+    if low is not None and high is not None:
+        valid = f" in {'(' if low_open else '['}{_bound(low)}, {_bound(high)}{')' if high_open else ']'}"
+    elif low is not None:
+        valid = f" {'>' if low_open else '>='} {_bound(low)}"
+    elif high is not None:
+        valid = f" {'<' if high_open else '<='} {_bound(high)}"
+    else:
+        valid = ""
+    or_none = " or None" if allow_none else ""
+    raise ValueError(f"{name} must be a finite number{valid}{note}{or_none}, got {value!r}")
+
+
+def check_bool(value: Any, name: str, *, allow_none: bool = False) -> bool | None:
+    """Return ``bool(value)`` for a real bool (Python or NumPy), else raise TypeError.
+
+    Truthiness is not enough: ``batch_norm="no"`` or ``nesterov=0.5`` are mistakes, not
+    switches.
+
+    >>> check_bool(np.bool_(True), "batch_norm")
+    True
+    >>> check_bool("no", "batch_norm")
+    Traceback (most recent call last):
+        ...
+    TypeError: batch_norm must be True or False, got 'no'
+    """
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        or_none = " or None" if allow_none else ""
+        raise TypeError(f"{name} must be True or False{or_none}, got {value!r}")
+    return bool(value)

@@ -134,3 +134,47 @@ def test_importing_checks_does_not_import_tensorflow():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- check_real, check_bool
+@pytest.mark.parametrize("value", [0.25, np.float32(0.25), np.float64(0.25), 0, np.int64(1)])
+def test_check_real_accepts_python_and_numpy_reals_and_returns_a_float(value):
+    from fmnist.checks import check_real
+
+    out = check_real(value, "rate", 0, 1)
+    assert out == float(value) and type(out) is float
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(False), "0.5", None, float("nan"), float("inf"), [0.5]])
+def test_check_real_rejects_non_numbers_naming_the_valid_range(value):
+    from fmnist.checks import check_real
+
+    with pytest.raises(ValueError) as info:
+        check_real(value, "dropout", 0, 1, high_open=True)
+    assert str(info.value) == f"dropout must be a finite number in [0, 1), got {value!r}"
+
+
+def test_check_real_bounds_open_closed_and_none():
+    from fmnist.checks import check_real
+
+    assert check_real(0, "l2", low=0) == 0.0
+    assert check_real(None, "weight_decay", low=0, allow_none=True) is None
+    with pytest.raises(ValueError, match=r"^learning_rate must be a finite number > 0, got 0$"):
+        check_real(0, "learning_rate", low=0, low_open=True)
+    with pytest.raises(ValueError, match=r"^x must be a finite number <= 1, got 2$"):
+        check_real(2, "x", high=1)
+    with pytest.raises(ValueError, match=r"^s must be a finite number in \(0, 1\], got 0$"):
+        check_real(0, "s", 0, 1, low_open=True)
+    with pytest.raises(ValueError, match=r"^w must be a finite number >= 0 or None, got -1$"):
+        check_real(-1, "w", low=0, allow_none=True)
+    assert check_real(-7.5, "target") == -7.5  # no bounds: any finite number
+
+
+def test_check_bool_takes_only_real_bools():
+    from fmnist.checks import check_bool
+
+    assert check_bool(True, "flip") is True and check_bool(np.bool_(False), "flip") is False
+    assert check_bool(None, "batch_norm", allow_none=True) is None
+    for bad in ("no", 1, 0.0, None):
+        with pytest.raises(TypeError, match=rf"^flip must be True or False, got {bad!r}$"):
+            check_bool(bad, "flip")

@@ -190,18 +190,56 @@ def test_unknown_activation_and_initializer_list_valid_names():
 
 @pytest.mark.parametrize("units", [0, -3, (16, 0)])
 def test_non_positive_units_are_rejected(units):
-    with pytest.raises(ValueError, match="must be positive"):
+    with pytest.raises(ValueError, match="every entry of hidden_units must be an int >= 1"):
         build_mlp(hidden_units=units)
-    with pytest.raises(ValueError, match="must be positive"):
+    with pytest.raises(ValueError, match="every entry of hidden_units must be an int >= 1"):
         build_regression_net(hidden_units=units)
 
 
-@pytest.mark.parametrize("rate", [1.0, -0.1, 1.5])
+@pytest.mark.parametrize("rate", [1.0, -0.1, 1.5, float("nan"), "0.2", True])
 def test_dropout_outside_unit_interval_is_rejected(rate):
-    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"dropout must be a finite number in \[0, 1\)"):
         build_mlp(dropout=rate)
-    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"dropout must be a finite number in \[0, 1\)"):
         build_cnn(conv_blocks=[{"filters": 4, "dropout": rate}])
+
+
+def test_builders_take_numpy_numbers_like_python_ones():
+    # NumPy ints/floats (np.array widths, a tuner's np.int64, np.float32 rates) were rejected
+    # by hand-written isinstance(int/float) checks; filters already took them via check_int.
+    reference = build_mlp(hidden_units=(64, 32), dropout=0.2, l2=1e-4)
+    model = build_mlp(input_shape=(np.int64(784),), hidden_units=np.array([64, 32]),
+                      dropout=np.float32(0.2), l2=np.float32(1e-4))  # fmt: skip
+    assert model.count_params() == reference.count_params()
+    assert model.input_shape == (None, 784) and type(model.get_layer("hidden_1").units) is int
+    assert build_mlp(hidden_units=[np.int64(8)], dropout=[np.float64(0.1)]).count_params() == 6_370
+    assert build_deep_thin_mlp(depth=np.int64(3), width=np.int32(8)).count_params() == 6_514
+    assert build_regression_net(hidden_units=np.int64(4)).count_params() == 13
+    with pytest.raises(ValueError, match=r"^depth must be an int >= 1, got \(3,\)$"):
+        build_deep_thin_mlp(depth=(3,))
+    with pytest.raises(ValueError, match=r"every entry of hidden_units must be an int >= 1 .*got 1.5"):
+        build_mlp(hidden_units=(8, 1.5))
+    with pytest.raises(TypeError, match="hidden_units must be an int or a sequence of ints, got '64'"):
+        build_mlp(hidden_units="64")
+    with pytest.raises(ValueError, match=r"input_shape must be a non-empty tuple of positive ints"):
+        build_mlp(input_shape=(28, 28.0))
+    with pytest.raises(ValueError, match=r"l2 must be a finite number >= 0, got '0.1'"):
+        build_mlp(l2="0.1")
+
+
+@pytest.mark.parametrize("value", ["no", "False", 1, 0.0])
+def test_batch_norm_must_be_a_real_bool(value):
+    # any truthy value ('no' included) used to add batch norm layers
+    with pytest.raises(TypeError, match=rf"^batch_norm must be True or False, got {value!r}$"):
+        build_mlp(hidden_units=(8,), batch_norm=value)
+    with pytest.raises(TypeError, match=rf"^batch_norm must be True or False, got {value!r}$"):
+        build_cnn(conv_blocks=[{"filters": 4}], batch_norm=value)
+    with pytest.raises(TypeError, match=rf"^conv block 1 batch_norm must be True or False or None, got {value!r}$"):
+        build_cnn(conv_blocks=[{"filters": 4, "batch_norm": value}])
+    with pytest.raises(TypeError, match=rf"^batch_norm must be True or False, got {value!r}$"):
+        build_regression_net(hidden_units=(4,), batch_norm=value)
+    names = [layer.name for layer in build_mlp(hidden_units=(8,), batch_norm=np.bool_(True)).layers]
+    assert "bn_hidden_1" in names
 
 
 def test_conv_block_errors():
@@ -259,6 +297,25 @@ def test_compile_other_optimizers_and_weight_decay(name, cls):
     assert model.steps_per_execution == 4
 
 
+def test_make_optimizer_checks_momentum_nesterov_and_weight_decay():
+    from fmnist.model import make_optimizer
+
+    # '0.9' used to fail with a bare TypeError inside a comparison; nesterov='no' was taken
+    # as True; np.float32 momentum and an int 0 were refused by Keras ("must be a float").
+    for bad in ("0.9", 1.0, -0.1, float("nan"), None):
+        with pytest.raises(ValueError, match=rf"^momentum must be a finite number in \[0, 1\), got {bad!r}$"):
+            make_optimizer("sgd", momentum=bad)
+    for bad in ("no", 1, None):
+        with pytest.raises(TypeError, match=rf"^nesterov must be True or False, got {bad!r}$"):
+            make_optimizer("sgd", nesterov=bad)
+    with pytest.raises(ValueError, match=r"^weight_decay must be a finite number >= 0 or None, got 'x'$"):
+        make_optimizer("adam", weight_decay="x")
+    sgd = make_optimizer("sgd", momentum=np.float32(0.5), nesterov=np.bool_(False))
+    assert sgd.momentum == pytest.approx(0.5) and sgd.nesterov is False
+    assert make_optimizer("sgd", momentum=0).momentum == 0.0
+    assert make_optimizer("adamw", weight_decay=np.float32(0.01)).weight_decay == pytest.approx(0.01)
+
+
 def test_compile_regression_uses_mse():
     model = compile_model(build_model("regression_2layer"), task="regression")
     assert isinstance(model.loss, keras.losses.MeanSquaredError)
@@ -273,8 +330,8 @@ def test_compile_errors():
         compile_model(model, optimizer="adagrad")
     with pytest.raises(ValueError, match="unknown task 'ranking'; valid tasks: classification, regression"):
         compile_model(model, task="ranking")
-    for bad in (0, float("nan"), float("inf"), "0.1"):
-        with pytest.raises(ValueError, match="learning_rate must be a finite positive number"):
+    for bad in (0, float("nan"), float("inf"), "0.1", True):
+        with pytest.raises(ValueError, match=rf"^learning_rate must be a finite number > 0, got {bad!r}$"):
             compile_model(model, learning_rate=bad)
     compile_model(model, learning_rate=np.float32(1e-3))  # NumPy numbers are numbers
     with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):

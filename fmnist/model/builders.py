@@ -24,13 +24,14 @@ Example::
 
 from __future__ import annotations
 
-import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras
+import numpy as np
 
-from fmnist.checks import check_int
+from fmnist.checks import check_bool, check_int, check_real
 from fmnist.model.errors import UnknownNameError
 from fmnist.model.layers import FusedBatchNormalization
 
@@ -108,53 +109,56 @@ def check_initializer(init: str | keras.initializers.Initializer) -> Any:
 
 
 def _check_units(units: int | Sequence[int], what: str, allow_empty: bool = True) -> tuple:
-    if isinstance(units, int):
+    # Python and NumPy ints alike (np.array([64, 32]) or a tuner's np.int64 are widths too)
+    if isinstance(units, numbers.Integral):
         units = (units,)
+    if isinstance(units, (str, bytes)):
+        raise TypeError(f"{what} must be an int or a sequence of ints, got {units!r}")
     try:
         units = tuple(units)
     except TypeError:
         raise TypeError(f"{what} must be an int or a sequence of ints, got {units!r}") from None
-    for u in units:
-        if isinstance(u, bool) or not isinstance(u, int):
-            raise TypeError(f"{what} must contain ints, got {u!r} in {units!r}")
-        if u <= 0:
-            raise ValueError(f"{what} must be positive, got {u} in {units!r}")
+    units = tuple(check_int(u, f"every entry of {what}", note=f" (in {what}={units!r})") for u in units)
     if not units and not allow_empty:
         raise ValueError(f"{what} must not be empty")
     return units
 
 
 def _check_rate(rate: float, what: str) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)):
-        raise TypeError(f"{what} must be a number in [0, 1), got {rate!r}")
-    if not 0.0 <= rate < 1.0:
-        raise ValueError(f"{what} must be in [0, 1), got {rate}")
-    return float(rate)
+    return check_real(rate, what, 0.0, 1.0, high_open=True)
 
 
 def _per_layer(value: float | Sequence[float], n: int, what: str) -> list[float]:
     """Broadcast one dropout rate (or check a per-layer list) to ``n`` layers."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (numbers.Number, np.bool_, str, bytes)):  # one rate (checked there)
         return [_check_rate(value, what)] * n
-    values = list(value)
+    try:
+        values = list(value)
+    except TypeError:
+        raise ValueError(
+            f"{what} must be one rate in [0, 1) or a sequence of {n} rates, got {value!r}"
+        ) from None
     if len(values) != n:
         raise ValueError(f"{what} has {len(values)} rates but there are {n} hidden layers")
     return [_check_rate(v, what) for v in values]
 
 
 def _check_shape(shape: Sequence[int], what: str = "input_shape") -> tuple:
-    if isinstance(shape, int):
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
-    shape = tuple(shape)
-    if not shape or any(isinstance(d, bool) or not isinstance(d, int) or d <= 0 for d in shape):
-        raise ValueError(f"{what} must be a non-empty tuple of positive ints, got {shape!r}")
-    return shape
+    valid = f"{what} must be a non-empty tuple of positive ints, got {shape!r}"
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise ValueError(valid) from None
+    if not shape or any(isinstance(d, (bool, np.bool_)) or not isinstance(d, numbers.Integral) or d <= 0
+                        for d in shape):  # fmt: skip
+        raise ValueError(valid)
+    return tuple(int(d) for d in shape)
 
 
 def _regularizer(l2: float):
-    # `not (l2 >= 0)` rather than `l2 < 0`: NaN fails every comparison and must not pass
-    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not (math.isfinite(l2) and l2 >= 0):
-        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+    l2 = check_real(l2, "l2", low=0.0)  # also rejects NaN, which every comparison lets by
     return keras.regularizers.L2(l2) if l2 > 0 else None
 
 
@@ -238,6 +242,7 @@ def _dense_trunk(input_shape, hidden_units, activation, kernel_initializer, drop
     activation = check_activation(activation)
     initializer = check_initializer(kernel_initializer)
     dropouts = _per_layer(dropout, len(units), "dropout")
+    batch_norm = check_bool(batch_norm, "batch_norm")  # 'no' is truthy: it used to add batch norm
     inputs = keras.Input(shape=input_shape, name="input")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
     x = _dense_stack(x, units, activation, initializer, batch_norm, dropouts, l2, _Namer())
@@ -292,8 +297,7 @@ def build_deep_thin_mlp(
     first layers learn visibly slower than the last ones (use ``"he_normal"`` + ``"relu"`` for
     the contrast).
     """
-    _check_units(depth, "depth")
-    _check_units(width, "width")
+    depth, width = check_int(depth, "depth"), check_int(width, "width")
     if kernel_initializer is None:
         kernel_initializer = keras.initializers.RandomUniform(minval=-1.0, maxval=1.0)
     return build_mlp(
@@ -328,6 +332,7 @@ def _check_block(block: Mapping[str, Any], index: int) -> dict[str, Any]:
     if spec["pool_type"] not in POOL_TYPES:
         raise ValueError(f"conv block {index} pool_type must be one of {POOL_TYPES}")
     spec["dropout"] = _check_rate(spec["dropout"], f"conv block {index} dropout")
+    spec["batch_norm"] = check_bool(spec["batch_norm"], f"conv block {index} batch_norm", allow_none=True)
     return spec
 
 
@@ -378,8 +383,8 @@ def build_cnn(
     initializer = check_initializer(kernel_initializer)
     if global_pool not in GLOBAL_POOLS:
         raise ValueError(f"global_pool must be one of {GLOBAL_POOLS}, got {global_pool!r}")
-    if not isinstance(fused_batch_norm, bool):
-        raise TypeError(f"fused_batch_norm must be True or False, got {fused_batch_norm!r}")
+    batch_norm = check_bool(batch_norm, "batch_norm")
+    fused_batch_norm = check_bool(fused_batch_norm, "fused_batch_norm")
     norm_cls = FusedBatchNormalization if fused_batch_norm else keras.layers.BatchNormalization
     head_dropouts = _per_layer(dropout, max(len(units), 1), "dropout")
     namer = _Namer()

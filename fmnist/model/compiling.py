@@ -14,14 +14,12 @@ Example::
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
 import keras
 import numpy as np
 
-from fmnist.checks import check_int
+from fmnist.checks import check_bool, check_int, check_real
 from fmnist.model.errors import InputShapeError, UnknownNameError
 
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
@@ -50,17 +48,14 @@ def make_optimizer(
             f"unknown optimizer {optimizer!r}; valid optimizers: {', '.join(OPTIMIZERS)} "
             "(or a keras.optimizers.Optimizer instance)"
         )
-    # numbers.Real takes NumPy floats too; isfinite rejects NaN (which every comparison lets by)
-    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real)
-            or not (math.isfinite(learning_rate) and learning_rate > 0)):
-        raise ValueError(f"learning_rate must be a finite positive number, got {learning_rate!r}")
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-    if weight_decay is not None and not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ValueError(f"weight_decay must be a finite number >= 0 or None, got {weight_decay}")
-    kwargs: dict[str, Any] = {"learning_rate": float(learning_rate)}
+    # NumPy numbers pass; strings, bools and NaN (which every comparison lets by) do not
+    learning_rate = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+    momentum = check_real(momentum, "momentum", 0.0, 1.0, high_open=True)
+    nesterov = check_bool(nesterov, "nesterov")  # 'no' is truthy: it used to switch Nesterov on
+    weight_decay = check_real(weight_decay, "weight_decay", low=0.0, allow_none=True)
+    kwargs: dict[str, Any] = {"learning_rate": learning_rate}
     if weight_decay is not None:
-        kwargs["weight_decay"] = float(weight_decay)
+        kwargs["weight_decay"] = weight_decay
     name = optimizer.lower()
     if name == "sgd":
         return keras.optimizers.SGD(momentum=momentum, nesterov=nesterov, **kwargs)
