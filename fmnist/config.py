@@ -33,6 +33,10 @@ REPORTS_DIR = REPO_ROOT / "reports"
 RUNS_DIR = Path(os.environ.get("FMNIST_RUNS_DIR", REPO_ROOT / "runs"))
 
 
+#: Layouts :meth:`Profile.tuning_budget` knows (those of ``fmnist.tuning.SearchSpace``).
+TUNING_LAYOUTS = ("mlp", "cnn", "regression", None)
+
+
 @dataclasses.dataclass(frozen=True)
 class Profile:
     """Training budgets of one profile. ``None`` for a subset means the whole split."""
@@ -62,9 +66,18 @@ class Profile:
     def tuning_budget(self, layout: str) -> tuple[int, int, int]:
         """``(trials, epochs per trial, training images)`` of a search over a ``layout`` space.
 
+        ``layout`` is a search space's layout: ``"cnn"`` has its own budget; ``"mlp"``,
+        ``"regression"`` and None (a space without a layout) use the MLP one.
+
         >>> get_profile("full").tuning_budget("cnn")
         (12, 6, 6000)
         """
+        # A typo ('cnnn', 'CNN') used to get the MLP budget without a word.
+        if layout not in TUNING_LAYOUTS:
+            raise ValueError(
+                f"unknown layout {layout!r}; valid layouts: "
+                f"{', '.join(repr(v) for v in TUNING_LAYOUTS)}"
+            )
         if layout == "cnn":
             return self.cnn_tuning_trials, self.cnn_tuning_epochs, self.cnn_tuning_subset
         return self.tuning_trials, self.tuning_epochs, self.tuning_subset
@@ -125,7 +138,13 @@ def get_profile(name: str | None = None) -> Profile:
 
     Raises:
         ValueError: if the name is not one of :data:`PROFILES`.
+        TypeError: if ``name`` is neither a string nor None.
     """
+    if name is not None and not isinstance(name, str):
+        raise TypeError(
+            f"profile name must be a string or None, got {name!r}; valid profiles: "
+            f"{', '.join(sorted(PROFILES))}"
+        )
     chosen = name if name is not None else os.environ.get(PROFILE_ENV, "quick")
     chosen = chosen.strip().lower()
     if chosen not in PROFILES:

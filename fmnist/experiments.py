@@ -39,7 +39,9 @@ class Config:
     preset: str
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     compile: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    augment: Any = None  # a Keras augmentation layer (fmnist.data.build_augmentation)
+    #: A Keras augmentation layer (fmnist.data.build_augmentation). Not reset between runs:
+    #: see :func:`run_experiments` before sharing one layer between configurations.
+    augment: Any = None
     epochs: int | None = None  # overrides the experiment's epochs
     lr_schedule: str | None = None  # fmnist.training.LR_SCHEDULES, e.g. "cosine"
 
@@ -206,6 +208,14 @@ def run_experiments(
         epochs, batch_size, patience: passed to ``fmnist.training.train`` (``Config.epochs``
             wins for its configuration).
         log: called with one line per trained configuration (``None`` for silence).
+
+    ``set_seed(seed)`` before each configuration makes its initial weights and shuffling
+    reproducible, not its augmentation: a Keras augmentation layer (``Config.augment``)
+    carries its own random state, which ``set_seed`` does not touch and every run advances.
+    One layer shared by two configurations therefore gives the second other transforms
+    than it would get alone; build one layer per configuration (as notebook 05 does).
+    Augmented runs are not bit-reproducible in any case: ``fmnist.data.make_dataset``
+    applies the layer in parallel ``map`` calls, which draw from its state in no fixed order.
     """
     from fmnist.interpret import layer_weights
     from fmnist.model import build_model, compile_model, get_preset

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from fmnist.checks import check_int
+from fmnist.checks import check_int, check_labels
 
 __all__ = [
     "DEEP_THIN_CONFIGS",
@@ -98,6 +98,13 @@ def matrix_product_simulation(depth: int = 100, size: int = 10, init: str = "glo
     if activation not in (None, "relu"):
         raise ValueError(f"activation must be None or 'relu', got {activation!r}")
     depth, size = check_int(depth, "depth"), check_int(size, "size")
+    seed = check_int(seed, "seed", minimum=0)
+    try:
+        kind = np.dtype(dtype).kind if isinstance(dtype, (str, type, np.dtype)) else None
+    except TypeError:  # not a dtype name at all
+        kind = None
+    if kind != "f":  # an integer dtype truncates the matrices to 0: the demo shows nothing
+        raise ValueError(f"dtype must be a float dtype such as 'float32', got {dtype!r}")
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(size).astype(dtype)
     rows = [(init, 0, float(x.mean()), float(x.std()))]
@@ -125,6 +132,12 @@ def _weighted_layers(model: keras.Model) -> list:
     return [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
 
 
+def _is_sparse_crossentropy(loss) -> bool:
+    return loss == "sparse_categorical_crossentropy" or isinstance(
+        loss, keras.losses.SparseCategoricalCrossentropy
+    )
+
+
 def gradient_norms(model: keras.Model, x, y,
                    loss: str | keras.losses.Loss = "sparse_categorical_crossentropy"
                    ) -> pd.DataFrame:
@@ -132,7 +145,8 @@ def gradient_norms(model: keras.Model, x, y,
 
     Args:
         model: a model whose output matches ``loss`` (softmax probabilities by default).
-        x, y: one batch (inputs and integer labels).
+        x, y: one batch of at least one sample (inputs shaped like the model's input;
+            integer class labels ``(N,)`` in ``[0, n_classes)`` for the default loss).
         loss: a Keras loss name or instance.
 
     Returns:
@@ -144,13 +158,20 @@ def gradient_norms(model: keras.Model, x, y,
     layers = _weighted_layers(model)
     if not layers:
         raise ValueError(f"model {model.name!r} has no layers with a kernel")
-    x = tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
-    y = tf.convert_to_tensor(np.asarray(y))
-    if x.shape[1:] != tuple(model.input_shape[1:]):
-        raise ValueError(f"x has shape {tuple(x.shape)}, model {model.name!r} expects "
-                         f"(N, {', '.join(map(str, model.input_shape[1:]))})")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x has {x.shape[0]} rows but y has {y.shape[0]}")
+    from fmnist.model import check_input_shape
+
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y)
+    check_input_shape(model, x)
+    if len(x) == 0:  # the mean loss of no samples is NaN and its "gradient" 0: not a norm
+        raise ValueError(f"x has shape {x.shape}: gradient_norms needs a batch of at least one sample")
+    if y.ndim == 0 or len(x) != len(y):
+        raise ValueError(f"x has {len(x)} rows but y has {len(y) if y.ndim else 'none (a scalar)'}")
+    if _is_sparse_crossentropy(loss):
+        # labels out of range or one-hot rows fail deep inside TF otherwise; validated only,
+        # the loss still receives y as given
+        check_labels(y, "y", model.output_shape[-1], note=f" for model {model.name!r}")
+    x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
     loss_fn = keras.losses.get(loss)
     variables = []
     for layer in layers:
@@ -287,25 +308,38 @@ def deep_thin_experiment(x, y, validation_data: tuple | None = None,
         optimizer, learning_rate: passed to ``fmnist.model.compile_model`` (SGD with its
             Nesterov momentum keeps the effect of small gradients visible; Adam's per-weight
             rescaling would partly hide it).
-        norm_batch: size of the fixed batch (the first rows of ``x``) the norms use.
-        seed: weights and shuffling seed.
+        norm_batch: size (>= 1) of the fixed batch the norms use: the first rows of ``x``
+            (all of them when ``x`` is shorter).
+        seed: weights and shuffling seed (an int >= 0).
     """
-    from fmnist.model import compile_model
+    from fmnist.model import check_input_shape, compile_model
 
     if epochs is None:
         from fmnist.config import get_profile
 
         epochs = get_profile().gradient_epochs
+    # Checked before any training: epochs=0 used to end in KeyError 'loss' after the fits,
+    # norm_batch=0 in a table of zero "norms".
+    epochs = check_int(epochs, "epochs")
+    norm_batch = check_int(norm_batch, "norm_batch", note=" (rows of x the norms are measured on)")
+    batch_size = check_int(batch_size, "batch_size")
+    seed = check_int(seed, "seed", minimum=0)
     configs = dict(DEEP_THIN_CONFIGS if configs is None else configs)
     if not configs:
         raise ValueError("configs must not be empty")
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"x has shape {x.shape}: deep_thin_experiment needs at least one sample")
+    if y.ndim == 0 or len(y) != len(x):
+        raise ValueError(f"x has {len(x)} rows but y has {len(y) if y.ndim else 'none (a scalar)'}")
     norm_rows, histories, models = [], {}, {}
     for label, spec in configs.items():
         if not (isinstance(spec, tuple) and len(spec) == 2):
             raise ValueError(f"config {label!r} must be (initializer, activation), got {spec!r}")
         model = _build_deep_thin(spec[0], spec[1], seed)
+        check_input_shape(model, x)
+        check_labels(y, "y", model.output_shape[-1], note=f" for model {model.name!r}")
         compile_model(model, optimizer=optimizer, learning_rate=learning_rate)
         tracker = GradientNormHistory(x[:norm_batch], y[:norm_batch])
         history = model.fit(x, y, validation_data=validation_data, epochs=epochs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -42,6 +43,22 @@ def test_tuning_budget_per_layout():
     assert full.tuning_budget("cnn") == (full.cnn_tuning_trials, full.cnn_tuning_epochs, full.cnn_tuning_subset)
     assert full.tuning_budget("mlp") == (full.tuning_trials, full.tuning_epochs, full.tuning_subset)
     assert full.tuning_budget("regression") == full.tuning_budget("mlp")
+    assert full.tuning_budget(None) == full.tuning_budget("mlp")  # a space without a layout
+
+
+@pytest.mark.parametrize("layout", ["cnnn", "CNN", "rnn", ""])
+def test_tuning_budget_rejects_unknown_layouts(layout):
+    # a typo used to get the MLP budget without a word
+    with pytest.raises(ValueError, match=rf"^unknown layout {layout!r}; valid layouts: 'mlp', 'cnn', 'regression', None$"):
+        get_profile("full").tuning_budget(layout)
+
+
+@pytest.mark.parametrize("name", [1, ["quick"], b"quick"])
+def test_profile_name_must_be_a_string(name):
+    # get_profile(1) used to fail with AttributeError: 'int' object has no attribute 'strip'
+    message = f"profile name must be a string or None, got {name!r}; valid profiles: full, quick"
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
+        get_profile(name)
 
 
 def test_start_notebook_seeds_and_returns_the_profile():

@@ -121,16 +121,47 @@ def test_truncated_gzip_is_reported(fake_spec):
         fd.load_dataset("mnist", data_dir=directory)
 
 
-def test_missing_dataset_lists_every_place(fake_spec, tmp_path):
-    empty = tmp_path / "nowhere"
-    empty.mkdir()
+@pytest.fixture
+def no_repo_copy(monkeypatch, tmp_path):
+    """The repository's data/ directory replaced by an empty one (a real copy may be there)."""
+    monkeypatch.setattr(sources, "DATA_DIR", tmp_path / "repo_data")
+
+
+def test_missing_dataset_lists_every_place(fake_spec, no_repo_copy):
     with pytest.raises(fd.DatasetNotFoundError) as info:
-        # the fake dataset dir is not given, so only empty places are searched
-        fd.load_dataset("mnist", data_dir=empty)
+        # no directory named: only the (empty) default places are searched
+        fd.load_dataset("mnist")
     msg = str(info.value)
-    for place in fd.candidate_dirs("mnist", empty):
+    places = fd.candidate_dirs("mnist")
+    assert len(places) == 2  # repository data/, Keras's cache (the fake spec has no system dir)
+    for place in places:
         assert str(place) in msg
     assert "download" in msg
+
+
+def test_a_named_directory_without_the_files_is_an_error_not_skipped(fake_spec, tmp_path, monkeypatch):
+    # A typo in data_dir / $FMNIST_DATA_DIR used to load another copy without a word.
+    directory, _ = fake_spec
+    monkeypatch.setattr(sources, "DATA_DIR", tmp_path)  # the fake copy is the default one
+    assert fd.find_dataset("mnist") == directory
+    typo = tmp_path / "mnsit"
+    with pytest.raises(fd.DatasetNotFoundError, match=rf"given by data_dir: {typo} does not exist\. It must hold"):
+        fd.load_dataset("mnist", data_dir=typo, download=True)  # not downloaded either
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for fname in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (partial / fname).write_bytes((directory / fname).read_bytes())
+    with pytest.raises(fd.DatasetNotFoundError) as info:
+        fd.find_dataset("mnist", partial)
+    assert f"{partial} lacks train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz" in str(info.value)
+    assert "omit data_dir to search the default places" in str(info.value)
+    assert fd.candidate_dirs("mnist", partial) == [partial]
+    info = fd.dataset_info("mnist", typo)
+    assert info["found"] is False and str(typo) in info["error"] and info["searched"] == [str(typo)]
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(partial))
+    with pytest.raises(fd.DatasetNotFoundError, match=r"given by \$FMNIST_DATA_DIR: .*partial lacks .*partial/mnist does not exist.*unset FMNIST_DATA_DIR"):
+        fd.load_dataset("mnist")
+    assert fd.find_dataset("mnist", data_dir=directory) == directory  # data_dir wins over the variable
 
 
 def test_download_is_atomic_and_verified(fake_spec, tmp_path, monkeypatch):
@@ -188,7 +219,7 @@ def test_download_never_overwrites_user_file(fake_spec, tmp_path):
     assert (target / "train-images-idx3-ubyte.gz").read_bytes() == b"my own file"
 
 
-def test_keras_npz_cache_for_mnist(fake_spec, tmp_path, monkeypatch):
+def test_keras_npz_cache_for_mnist(fake_spec, no_repo_copy, tmp_path, monkeypatch):
     import dataclasses
 
     npz = tmp_path / "keras_home" / "datasets" / "mnist.npz"
@@ -200,13 +231,15 @@ def test_keras_npz_cache_for_mnist(fake_spec, tmp_path, monkeypatch):
     digest = hashlib.sha256(npz.read_bytes()).hexdigest()
     spec = dataclasses.replace(sources.DATASETS["mnist"], keras_npz="mnist.npz", keras_npz_sha256=digest)
     monkeypatch.setitem(sources.DATASETS, "mnist", spec)
+    (x, y), (xt, _) = fd.load_dataset("mnist")
+    assert x.shape == (6, 28, 28) and list(y) == list(range(6)) and xt.shape == (2, 28, 28)
     empty = tmp_path / "empty"
     empty.mkdir()
-    (x, y), (xt, _) = fd.load_dataset("mnist", data_dir=empty)
-    assert x.shape == (6, 28, 28) and list(y) == list(range(6)) and xt.shape == (2, 28, 28)
+    with pytest.raises(fd.DatasetNotFoundError, match="empty lacks"):  # a named directory only
+        fd.load_dataset("mnist", data_dir=empty)
     monkeypatch.setitem(sources.DATASETS, "mnist", dataclasses.replace(spec, keras_npz_sha256="0" * 64))
     with pytest.raises(fd.DatasetError, match="mnist.npz: checksum mismatch"):
-        fd.load_dataset("mnist", data_dir=empty)
+        fd.load_dataset("mnist")
 
 
 def test_unknown_dataset_lists_valid_names():
@@ -226,6 +259,12 @@ def test_to_float_and_reshape():
 def test_wrong_image_shape():
     with pytest.raises(ValueError, match="wrong image shape"):
         fd.reshape_for(np.zeros((3, 32, 32)), "cnn")
+    # 784 values in another arrangement are not a 28x28 image (used to be reshaped anyway)
+    for shape in [(2, 392, 2), (2, 784, 1), (2, 1, 28, 28), (2, 4, 196)]:
+        with pytest.raises(ValueError, match=r"expected \(N, 28, 28\), \(N, 784\) or \(N, 28, 28, 1\)"):
+            fd.reshape_for(np.zeros(shape), "cnn")
+    for shape in [(2, 28, 28), (2, 784), (2, 28, 28, 1)]:
+        assert fd.reshape_for(np.zeros(shape), "mlp").shape == (2, 784)
     with pytest.raises(ValueError, match="valid layouts"):
         fd.reshape_for(np.zeros((3, 784)), "rnn")
 
@@ -237,6 +276,17 @@ def test_standardizer_uses_train_statistics_only():
     assert s.mean == pytest.approx(2.0) and s.std == pytest.approx(np.std(train))
     np.testing.assert_allclose(s.transform(test), (100 - 2.0) / np.std(train), rtol=1e-6)
     np.testing.assert_allclose(s.transform(train).mean(), 0.0, atol=1e-6)
+
+
+def test_standardizer_rejects_non_finite_and_empty_data():
+    # NaN used to give mean = std = nan, and every standardized value NaN with them
+    with pytest.raises(ValueError, match=r"x_train contains NaN/inf \(first at sample 1\)"):
+        fd.Standardizer().fit(np.array([[0.0, 1.0], [np.nan, 2.0]]))
+    with pytest.raises(ValueError, match="x_train contains NaN/inf"):
+        fd.Standardizer().fit(np.array([0.0, np.inf], np.float32))
+    with pytest.raises(ValueError, match=r"x_train has shape \(0, 784\), no values"):
+        fd.Standardizer().fit(np.zeros((0, 784), np.float32))
+    assert fd.Standardizer().fit(np.arange(4, dtype=np.uint8)).mean == 1.5  # pixels as loaded
 
 
 def _labels(n_per_class=50, n_classes=10):
@@ -285,6 +335,16 @@ def test_subset_rejects_non_counts(n):
     y = _labels()
     with pytest.raises(ValueError, match=rf"subset size n must be an int >= 1, got {n!r}"):
         fd.subset(np.arange(len(y)), y, n)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_split_seeds_are_checked(seed):
+    # used to surface as scikit-learn's message about 'random_state'
+    y = _labels(4)
+    with pytest.raises(ValueError, match=rf"^seed must be an int >= 0, got {seed!r}$"):
+        fd.split_indices(y, seed=seed)
+    with pytest.raises(ValueError, match=rf"^seed must be an int >= 0, got {seed!r}$"):
+        fd.subset(np.arange(len(y)), y, 20, seed=seed)
 
 
 def test_split_report_counts():
@@ -336,6 +396,27 @@ def test_make_dataset_validates():
         fd.make_dataset(np.zeros((4, 784)), np.zeros(3, int))
 
 
+@pytest.mark.parametrize("seed", ["a", -5, 1.5, True, None])
+def test_make_dataset_rejects_bad_seeds(seed):
+    # seed='a' used to fail inside tf.data with "not all arguments converted during string formatting"
+    with pytest.raises(ValueError, match=rf"^seed must be an int >= 0, got {seed!r}$"):
+        fd.make_dataset(np.zeros((4, 784), np.float32), np.zeros(4, int), shuffle=True, seed=seed)
+
+
+def test_make_dataset_rejects_non_numeric_targets_and_non_bool_switches():
+    x = np.zeros((2, 784), np.float32)
+    for y in (np.array(["a", "b"]), np.array([True, False]), np.array([None, 1], dtype=object)):
+        with pytest.raises(TypeError, match=rf"y must hold numbers .*got dtype {y.dtype}"):
+            fd.make_dataset(x, y)
+    with pytest.raises(TypeError, match="^shuffle must be True or False, got 'yes'$"):
+        fd.make_dataset(x, np.zeros(2, int), shuffle="yes")
+    with pytest.raises(TypeError, match="^cache must be True or False, got 0$"):
+        fd.make_dataset(x, np.zeros(2, int), cache=0)
+    # regression targets are numbers too: floats, negative or several columns
+    (_, yb), = list(fd.make_dataset(x, np.array([[-1.5, 2.0], [0.0, -3.0]])))
+    assert yb.shape == (2, 2)
+
+
 def test_augmentation_only_in_training():
     aug = fd.build_augmentation(flip=True, rotation=0.1, noise=0.1, erasing=0.5, seed=0)
     x = np.random.default_rng(0).random((16, 28, 28, 1)).astype(np.float32)
@@ -349,8 +430,28 @@ def test_augmentation_only_in_training():
 def test_augmentation_validates_strength():
     with pytest.raises(ValueError, match="rotation"):
         fd.build_augmentation(rotation=2.0)
-    with pytest.raises(ValueError, match=r"translation must be in \[0, 1\], got -0.1"):
+    with pytest.raises(ValueError, match=r"translation must be a finite number in \[0, 1\], got -0.1"):
         fd.build_augmentation(translation=-0.1)
+    with pytest.raises(ValueError, match=r"noise must be a finite number in \[0, 1\], got '0.1'"):
+        fd.build_augmentation(noise="0.1")
+
+
+@pytest.mark.parametrize("scale", [(0.5, 0.1), (0.0, 0.1), (0.1, 1.5), (0.1,), 0.1, "ab", (0.1, "0.2")])
+def test_augmentation_rejects_bad_erasing_scale(scale):
+    # (0.5, 0.1) used to be accepted; Keras checks only that each bound lies in [0, 1]
+    with pytest.raises(ValueError, match="erasing_scale"):
+        fd.build_augmentation(erasing_scale=scale)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"seed": -5}, ValueError, r"^seed must be an int >= 0, got -5$"),
+    ({"seed": 1.5}, ValueError, r"^seed must be an int >= 0, got 1.5$"),
+    ({"flip": "no"}, TypeError, r"^flip must be True or False, got 'no'$"),
+])
+def test_augmentation_rejects_bad_seed_and_flip(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        fd.build_augmentation(**kwargs)
+    assert fd.build_augmentation(erasing_scale=(0.1, 0.1), seed=np.int64(3)) is not None
 
 
 def test_translation_shifts_whole_images_and_keeps_their_mass():

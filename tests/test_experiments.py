@@ -149,3 +149,23 @@ def test_bad_recipe_names():
         recipe("fancy", "cnn", get_profile("quick"))
     with pytest.raises(ValueError, match="unknown layout 'rnn'; valid layouts: mlp, cnn, regression"):
         recipe("default", "rnn", get_profile("quick"))
+
+
+def test_an_augmentation_layer_is_not_reset_by_set_seed():
+    # Pins what run_experiments documents: set_seed does not reset a layer's random state,
+    # so a shared layer gives a later run other transforms; a fresh layer repeats them.
+    # One batch per epoch: with several, make_dataset's parallel map draws in no fixed order.
+    from fmnist.data import build_augmentation, make_dataset
+    from fmnist.training import set_seed
+
+    x = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
+
+    def first_batch(layer):
+        set_seed(0)
+        return next(iter(make_dataset(x, np.zeros(8, int), batch_size=8, augment=layer)))[0].numpy()
+
+    shared = build_augmentation(flip=False, rotation=0.0, noise=0.0, erasing=0.0, translation=0.1, seed=0)
+    first = first_batch(shared)
+    assert not np.array_equal(first_batch(shared), first)
+    fresh = build_augmentation(flip=False, rotation=0.0, noise=0.0, erasing=0.0, translation=0.1, seed=0)
+    np.testing.assert_array_equal(first_batch(fresh), first)

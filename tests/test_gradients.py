@@ -51,6 +51,12 @@ def test_matrix_product_errors():
         gradients.matrix_product_simulation(depth=0)
     with pytest.raises(ValueError, match="activation"):
         gradients.matrix_product_simulation(activation="tanh")
+    with pytest.raises(ValueError, match="^seed must be an int >= 0, got -1$"):
+        gradients.matrix_product_simulation(seed=-1)
+    for dtype in ("int8", "banana", None):  # int8 used to give a table of zeros
+        with pytest.raises(ValueError, match=rf"^dtype must be a float dtype such as 'float32', got {dtype!r}$"):
+            gradients.matrix_product_simulation(depth=3, dtype=dtype)
+    assert gradients.matrix_product_simulation(depth=3, dtype=np.float64)["std"].iloc[-1] > 0
 
 
 # ------------------------------------------------------------------------ gradient norms
@@ -74,6 +80,54 @@ def test_gradient_norms_table(batch):
         gradients.gradient_norms(model, np.zeros((4, 28, 28)), np.zeros(4))
     with pytest.raises(ValueError, match="64 rows but y has 3"):
         gradients.gradient_norms(model, batch[0], batch[1][:3])
+
+
+def test_gradient_norms_rejects_an_empty_batch_and_bad_labels(batch):
+    # An empty batch used to give 0.0 "norms"; one-hot rows and out-of-range labels failed
+    # deep inside Keras/TF.
+    x, y = batch
+    model = gradients._build_deep_thin("he", "relu", 0)
+    with pytest.raises(ValueError, match=r"x has shape \(0, 784\): gradient_norms needs a batch of at least one sample"):
+        gradients.gradient_norms(model, x[:0], y[:0])
+    with pytest.raises(ValueError, match="not one-hot vectors"):
+        gradients.gradient_norms(model, x[:4], np.eye(10)[y[:4]])
+    with pytest.raises(ValueError, match=r"y must be integer class labels in \[0, 10\) for model 'deep_thin_mlp'"):
+        gradients.gradient_norms(model, x[:4], np.array([0, 1, 12, 3]))
+    with pytest.raises(TypeError, match="y must be integer class labels"):
+        gradients.gradient_norms(model, x[:2], np.array(["a", "b"]))
+    with pytest.raises(ValueError, match="expects \\(N, 784\\); this is an MLP.*reshape_for"):
+        gradients.gradient_norms(model, x[:4].reshape(4, 28, 28), y[:4])
+    # other losses take other targets: only the row count is checked
+    mse = gradients.gradient_norms(model, x[:4], np.eye(10)[y[:4]], loss="mse")
+    assert np.isfinite(mse.to_numpy()).all()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"norm_batch": 0}, r"norm_batch must be an int >= 1 \(rows of x the norms are measured on\), got 0"),
+    ({"epochs": 0}, "epochs must be an int >= 1, got 0"),
+    ({"epochs": 1.5}, "epochs must be an int >= 1, got 1.5"),
+    ({"seed": -1}, "seed must be an int >= 0, got -1"),
+])
+def test_deep_thin_experiment_rejects_bad_counts_before_training(batch, kwargs, message):
+    x, y = batch
+    with pytest.raises(ValueError, match=message):
+        gradients.deep_thin_experiment(x, y, configs={"a": ("he", "relu")}, **{"epochs": 1, **kwargs})
+
+
+def test_deep_thin_experiment_rejects_bad_data_before_training(batch, monkeypatch):
+    x, y = batch
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("trained on bad data"))
+    run = lambda x, y: gradients.deep_thin_experiment(x, y, configs={"a": ("he", "relu")}, epochs=1)  # noqa: E731
+    with pytest.raises(ValueError, match="not one-hot vectors"):
+        run(x, np.eye(10)[y])
+    with pytest.raises(ValueError, match=r"in \[0, 10\)"):
+        run(x, y + 5)
+    with pytest.raises(ValueError, match="this is an MLP.*reshape_for"):
+        run(x.reshape(-1, 28, 28), y)
+    with pytest.raises(ValueError, match="needs at least one sample"):
+        run(x[:0], y[:0])
+    with pytest.raises(ValueError, match="64 rows but y has 3"):
+        run(x, y[:3])
 
 
 def test_deep_thin_nets_have_independent_layer_weights():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fmnist.checks import check_int
+from fmnist.checks import check_bool, check_int, check_real
 
 #: Batches :func:`make_dataset` prepares ahead of the training step (a fixed prefetch buffer,
 #: since tf.data's autotuner is switched off there).
@@ -38,20 +38,29 @@ def build_augmentation(
         rotation: maximum rotation as a fraction of a full turn (0 disables).
         noise: standard deviation of additive Gaussian noise (0 disables).
         erasing: probability of erasing a random rectangle (0 disables).
-        erasing_scale: area of the erased rectangle as a fraction of the image.
+        erasing_scale: ``(low, high)`` bounds of the erased rectangle's area as a fraction
+            of the image, ``0 < low <= high <= 1``.
         translation: maximum shift as a fraction of the height/width, e.g. 0.08 for about
             2 pixels (0 disables; empty borders are filled with 0, the background).
-        seed: seed of the random layers.
+        seed: seed of the random layers (an int >= 0). The layer keeps its own random
+            state, which ``fmnist.training.set_seed`` does not reset: a second run with the
+            same layer object sees different transforms than the first. Even a fresh layer
+            is not bit-reproducible through :func:`make_dataset` once an epoch has several
+            batches, since the parallel ``map`` calls draw from that state in no fixed order.
 
     Every layer is a stock Keras preprocessing layer, so in inference (``training=False``) the
     stack is the identity.
     """
     import keras
 
+    # Validated only: the layers below get the values as passed (seed as a Python int, which
+    # Keras requires: np.int64 was refused).
+    check_bool(flip, "flip")
     for label, value in (("rotation", rotation), ("noise", noise), ("erasing", erasing),
                          ("translation", translation)):  # fmt: skip
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{label} must be in [0, 1], got {value}")
+        check_real(value, label, 0.0, 1.0)
+    _check_erasing_scale(erasing_scale)
+    seed = check_int(seed, "seed", minimum=0)
     layers = []
     if flip:
         layers.append(keras.layers.RandomFlip("horizontal", seed=seed, name="flip"))
@@ -80,6 +89,29 @@ def build_augmentation(
     return keras.layers.Pipeline(layers, name="augmentation")
 
 
+def _check_erasing_scale(scale) -> None:
+    valid = f"erasing_scale must be a pair (low, high) with 0 < low <= high <= 1, got {scale!r}"
+    if isinstance(scale, (str, bytes)):
+        raise ValueError(valid)
+    try:
+        low, high = scale
+    except (TypeError, ValueError):
+        raise ValueError(valid) from None
+    low = check_real(low, "erasing_scale low", 0.0, 1.0, low_open=True)
+    high = check_real(high, "erasing_scale high", 0.0, 1.0, low_open=True)
+    if low > high:
+        raise ValueError(valid)
+
+
+def _check_targets(y: np.ndarray) -> None:
+    # Numbers only, as fmnist.training.train requires. Not check_labels: make_dataset also
+    # carries regression targets, which may be negative or multi-column.
+    if not np.issubdtype(y.dtype, np.number):
+        raise TypeError(
+            f"y must hold numbers (integer class labels or regression targets), got dtype {y.dtype}"
+        )
+
+
 def make_dataset(
     x: np.ndarray,
     y: np.ndarray | None = None,
@@ -99,13 +131,16 @@ def make_dataset(
     import tensorflow as tf
 
     batch_size = check_int(batch_size, "batch_size")
+    shuffle, cache = check_bool(shuffle, "shuffle"), check_bool(cache, "cache")
+    seed = check_int(seed, "seed", minimum=0)
     x = np.asarray(x)
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"x has shape {x.shape}: make_dataset needs at least one sample (N >= 1)")
     if y is not None:
         y = np.asarray(y)
-        if len(y) != len(x):
-            raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
+        if y.ndim == 0 or len(y) != len(x):
+            raise ValueError(f"x has {len(x)} samples but y has {len(y) if y.ndim else 'none (a scalar)'}")
+        _check_targets(y)
     ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
     if cache:
         ds = ds.cache()

@@ -21,6 +21,8 @@ from fmnist.checks import check_int
 
 IMAGE_SHAPE = (28, 28)
 LAYOUTS = {"mlp": (784,), "cnn": (28, 28, 1)}
+#: Sample shapes :func:`reshape_for` accepts.
+IMAGE_LAYOUTS = (IMAGE_SHAPE, (784,), (28, 28, 1))
 
 
 def to_float(x: np.ndarray) -> np.ndarray:
@@ -39,7 +41,9 @@ def reshape_for(x: np.ndarray, layout: str) -> np.ndarray:
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; valid layouts: {', '.join(LAYOUTS)}")
     x = np.asarray(x)
-    if x.ndim < 2 or int(np.prod(x.shape[1:])) != 784:
+    # The three image layouts only: any other shape of 784 values, e.g. (N, 392, 2), is not
+    # a 28x28 image and reshaping it would scramble the pixels.
+    if x.ndim < 2 or x.shape[1:] not in IMAGE_LAYOUTS:
         raise ValueError(
             f"wrong image shape {x.shape}: expected (N, 28, 28), (N, 784) or (N, 28, 28, 1)"
         )
@@ -58,6 +62,10 @@ class Standardizer:
         self.std: float | None = None
 
     def fit(self, x_train: np.ndarray) -> "Standardizer":
+        # NaN/inf would make mean and std NaN and every transformed value with them
+        x_train = checks.check_finite(x_train, "x_train")
+        if x_train.size == 0:
+            raise ValueError(f"cannot standardize: x_train has shape {x_train.shape}, no values")
         x_train = np.asarray(x_train, dtype=np.float64)
         self.mean, self.std = float(x_train.mean()), float(x_train.std())
         if self.std == 0.0:
@@ -83,6 +91,7 @@ def split_indices(y: np.ndarray, dev_fraction: float = 0.2, seed: int = 0):
     """Stratified ``(train_idx, dev_idx)`` indices (scikit-learn ``train_test_split``)."""
     if not 0.0 < dev_fraction < 1.0:
         raise ValueError(f"dev_fraction must be in (0, 1), got {dev_fraction}")
+    seed = check_int(seed, "seed", minimum=0)  # scikit-learn's own message names random_state
     y = check_labels(y)
     idx = np.arange(len(y))
     train_idx, dev_idx = train_test_split(
@@ -107,6 +116,7 @@ def subset(x, y, n: int, seed: int = 0):
     """A stratified random subset of ``n`` samples (for fast searches and the quick profile)."""
     y = check_labels(y, len(x))
     n = check_int(n, "subset size n")
+    seed = check_int(seed, "seed", minimum=0)
     if n > len(y):
         raise ValueError(f"subset size n={n} is larger than the data ({len(y)} samples)")
     if n == len(y):

@@ -1,9 +1,15 @@
 """Find, verify and (optionally) download the MNIST-family datasets, offline first.
 
-Search order for the four IDX files of a dataset (first directory holding all four wins):
+Where the four IDX files of a dataset are looked for:
 
-1. the explicit ``data_dir=`` argument;
-2. ``$FMNIST_DATA_DIR`` (either the dataset directory itself or a parent holding ``<name>/``);
+1. the explicit ``data_dir=`` argument, else
+2. ``$FMNIST_DATA_DIR`` (either the dataset directory itself or a parent holding ``<name>/``).
+   A directory named by 1. or 2. is the only place used: when it lacks a file (a typo, an
+   incomplete copy) :class:`DatasetNotFoundError` names it and the missing files, rather than
+   another copy being loaded without a word.
+
+Otherwise the first of these holding all four files wins:
+
 3. the repository's ``data/<name>/``;
 4. Debian's ``/usr/share/datasets/fashion-mnist/`` (package ``dataset-fashion-mnist``);
 5. Keras's cache ``~/.keras/datasets/<keras dir>/``;
@@ -123,18 +129,15 @@ def get_spec(name: str) -> DatasetSpec:
 
 
 def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list[Path]:
-    """The directories searched for ``name``, in order (see the module docstring)."""
+    """The directories searched for ``name``, in order (see the module docstring): the one
+    named by ``data_dir`` or ``$FMNIST_DATA_DIR`` alone, else the default places."""
     spec = get_spec(name)
-    dirs: list[Path] = []
     if data_dir is not None:
-        dirs.append(Path(data_dir))
+        return [Path(data_dir)]
     env = os.environ.get(DATA_DIR_ENV)
     if env:
-        dirs += [Path(env), Path(env) / name]
-    dirs.append(DATA_DIR / name)
-    dirs += [Path(d) for d in spec.system_dirs]
-    dirs.append(keras_cache_dir(name))
-    return dirs
+        return [Path(env), Path(env) / name]
+    return [DATA_DIR / name, *(Path(d) for d in spec.system_dirs), keras_cache_dir(name)]
 
 
 def keras_cache_dir(name: str) -> Path:
@@ -147,8 +150,54 @@ def _has_all_files(directory: Path) -> bool:
     return all((directory / fname).is_file() for fname, _ in FILES.values())
 
 
+def _missing_files(directory: Path) -> str:
+    if not directory.is_dir():
+        return f"{directory} does not exist" if not directory.exists() else f"{directory} is not a directory"
+    missing = [fname for fname, _ in FILES.values() if not (directory / fname).is_file()]
+    return f"{directory} lacks {', '.join(missing)}"
+
+
+def _named_dir(name: str, data_dir=None) -> Path | None:
+    """The directory the user named (``data_dir``, else ``$FMNIST_DATA_DIR``) if it holds the
+    four files; None when neither is set.
+
+    A named directory is never skipped: a typo or an incomplete copy would otherwise load
+    some other copy (or download one) without a word.
+
+    Raises:
+        DatasetNotFoundError: naming the directory and what it lacks.
+    """
+    if data_dir is not None:
+        source = "data_dir"
+    elif os.environ.get(DATA_DIR_ENV):
+        source = f"${DATA_DIR_ENV}"
+    else:
+        return None
+    dirs = candidate_dirs(name, data_dir)
+    for directory in dirs:
+        if _has_all_files(directory):
+            return directory
+    if not dirs[0].exists():
+        dirs = dirs[:1]  # no need to say that its subdirectory does not exist either
+    unset = "omit data_dir" if data_dir is not None else f"unset {DATA_DIR_ENV}"
+    raise DatasetNotFoundError(
+        f"dataset {name!r} not found in the directory given by {source}: "
+        f"{'; '.join(_missing_files(d) for d in dirs)}. It must hold the four files "
+        f"{', '.join(f for f, _ in FILES.values())}"
+        + (f" (itself or in its subdirectory {name}/)" if len(dirs) > 1 else "")
+        + f"; or {unset} to search the default places."
+    )
+
+
 def find_dataset(name: str = "fashion_mnist", data_dir=None) -> Path:
-    """Return the first directory holding all four files of ``name`` (no download)."""
+    """Return the first directory holding all four files of ``name`` (no download).
+
+    A directory named by ``data_dir`` or ``$FMNIST_DATA_DIR`` must hold them: it is the
+    answer or an error, never skipped for another copy.
+    """
+    named = _named_dir(name, data_dir)
+    if named is not None:
+        return named
     looked = candidate_dirs(name, data_dir)
     for directory in looked:
         if _has_all_files(directory):
@@ -236,7 +285,9 @@ def load_dataset(name: str = "fashion_mnist", data_dir=None, download: bool | No
 
     Args:
         name: ``"fashion_mnist"`` or ``"mnist"``.
-        data_dir: a directory searched before all others.
+        data_dir: the directory holding the four files; when given (or ``$FMNIST_DATA_DIR``
+            is set) nothing else is searched and a missing file raises
+            :class:`DatasetNotFoundError`.
         download: allow downloading into Keras's cache when no local copy exists
             (default: ``$FMNIST_DOWNLOAD == "1"``).
 
@@ -244,8 +295,11 @@ def load_dataset(name: str = "fashion_mnist", data_dir=None, download: bool | No
         ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays.
     """
     spec = get_spec(name)
+    # A named directory that lacks the files raises here: no .npz or download fallback.
+    directory = _named_dir(name, data_dir)
     try:
-        directory = find_dataset(name, data_dir)
+        if directory is None:
+            directory = find_dataset(name, data_dir)
     except DatasetNotFoundError:
         npz = keras_cache_dir(name).parent / spec.keras_npz if spec.keras_npz else None
         if npz is not None and npz.is_file():
