@@ -28,7 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from fmnist.checks import check_int
+from fmnist.checks import check_int, check_real
 
 __all__ = [
     "ActivationMaximum",
@@ -372,6 +372,16 @@ def maximize_activation(model: keras.Model, layer: str, index: int, steps: int =
     index = _check_index(index, _units(target.output), f"unit index for layer {layer!r}")
     steps = check_int(steps, "steps")
     blur_every = check_int(blur_every, "blur_every")
+    seed = check_int(seed, "seed", minimum=0)
+    lr = check_real(lr, "lr", low=0, low_open=True)  # lr <= 0 would descend or stand still
+    blur = check_real(blur, "blur", low=0, allow_none=True, note=" (sigma in pixels; None/0 = off)")
+    l2 = check_real(l2, "l2", low=0)
+    if clip is not None:
+        if not isinstance(clip, (tuple, list)) or len(clip) != 2:
+            raise ValueError(f"clip must be None or a pair (low, high), got {clip!r}")
+        clip = (check_real(clip[0], "clip low"), check_real(clip[1], "clip high"))
+        if clip[0] >= clip[1]:
+            raise ValueError(f"clip must be a pair (low, high) with low < high, got {clip!r}")
     shape = _input_shape(model)
     hw = _image_hw(shape)
     if blur and hw is None:

@@ -204,6 +204,16 @@ def test_maximize_activation_errors(mlp):
             interpret.maximize_activation(mlp, "output", 0, steps=steps)
     with pytest.raises(ValueError, match="blur_every must be an int >= 1, got 0"):
         interpret.maximize_activation(mlp, "output", 0, blur_every=0)
+    bad = [({"lr": float("nan")}, "lr must be a finite number > 0, got nan"),
+           ({"lr": -1}, "lr must be a finite number > 0, got -1"),
+           ({"blur": -2}, r"blur must be a finite number >= 0 \(sigma in pixels"),
+           ({"l2": -5}, "l2 must be a finite number >= 0, got -5"),
+           ({"clip": (1, 0)}, r"low < high, got \(1.0, 0.0\)"),
+           ({"clip": (0,)}, r"clip must be None or a pair \(low, high\), got \(0,\)"),
+           ({"seed": -1}, "seed must be an int >= 0, got -1")]
+    for kwargs, message in bad:
+        with pytest.raises(ValueError, match=message):
+            interpret.maximize_activation(mlp, "output", 0, steps=1, **kwargs)
 
 
 def test_grad_cam_highlights_the_region_that_drives_the_class(toy, toy_image):
