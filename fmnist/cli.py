@@ -35,8 +35,8 @@ def _cmd_data(args) -> int:
         try:
             where = find_dataset(args.name, args.data_dir)
             print(f"{args.name}: already present in {where}")
-        except FileNotFoundError:
-            where = fetch(args.name)
+        except FileNotFoundError:  # a --data-dir that lacks files gets them downloaded into it
+            where = fetch(args.name, args.data_dir)
             print(f"{args.name}: downloaded and verified into {where}")
         info = dataset_info(args.name, where)
         return 0 if info.get("verified") else EXIT_ERROR
@@ -280,7 +280,10 @@ def _cmd_tune_seeds(args) -> int:
     from fmnist.config import REPORTS_DIR, get_profile
     from fmnist.report import machine_summary
     from fmnist.tuning import get_space
-    from fmnist.tuning.seeds import compare_over_seeds, repeat_searches, summarize_over_seeds
+    from fmnist.tuning.results import check_tolerance
+    from fmnist.tuning.seeds import (
+        _check_searches, check_goal, compare_over_seeds, repeat_searches, summarize_over_seeds,
+    )  # fmt: skip
 
     profile = get_profile(args.profile)
     space = get_space(args.space)
@@ -288,6 +291,11 @@ def _cmd_tune_seeds(args) -> int:
     reference = "{}:{}".format(*args.reference) if args.reference else list(searches)[-1]
     if reference not in searches:
         raise ValueError(f"--reference {reference} is not one of --searches: {', '.join(searches)}")
+    # The checks compare_over_seeds/summarize_over_seeds apply after the searches, made before
+    # them (and before loading the data) so a typo does not cost hours of tuning.
+    _check_searches(searches)
+    check_tolerance(args.tolerance)
+    check_goal(args.goal)
     trials, epochs, _ = profile.tuning_budget(space.layout)
     x, y, x_val, y_val = _tuning_data(space, profile, args.subset, args.data_seed)
     out = Path(args.out or REPORTS_DIR / "tuning" / f"{args.space}_seeds__{profile.name}.json")
@@ -304,7 +312,8 @@ def _cmd_tune_seeds(args) -> int:
     )  # fmt: skip
     table = compare_over_seeds(runs, reference=reference, tolerance=args.tolerance)
     summary = summarize_over_seeds(table, goal=args.goal)
-    with pd.option_context("display.width", 200, "display.max_columns", 30):
+    # Shares are kept unrounded (goals are compared on them); 3 decimals are for reading.
+    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.precision", 3):
         print(table.to_string(index=False))
         print(summary.to_string())
     record = {
@@ -355,7 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="dataset info / fetch")
     data.add_argument("action", choices=("info", "fetch"))
     data.add_argument("name", nargs="?", default="fashion_mnist", choices=("fashion_mnist", "mnist"))
-    data.add_argument("--data-dir", default=None, help="directory searched first")
+    data.add_argument("--data-dir", default=None,
+                      help="the directory holding the four IDX files (fetch downloads missing "
+                           "ones into it); default: search $FMNIST_DATA_DIR, data/<name>/, "
+                           "Debian's package, Keras's cache")
     data.add_argument("--json", action="store_true", help="print machine-readable JSON")
     data.add_argument("--quiet", action="store_true", help="no output; exit 0 iff verified")
     data.set_defaults(func=_cmd_data)

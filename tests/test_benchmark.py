@@ -161,6 +161,11 @@ def test_summarize_and_steady_throughput():
         ({"presets": ()}, ValueError, "must not be empty"),
         ({"variants": ("batch=3",)}, ValueError, "batch_size"),
         ({"torch_threads": (0,)}, ValueError, "torch_threads"),
+        # one variant twice would be measured twice per repeat and mix its statistics
+        ({"variants": ("bs=256", "batch_size=256")}, ValueError, r"variants repeat keras_default\[bs=256\]"),
+        ({"variants": (Variant(),)}, ValueError, "a variant must set at least one of batch_size"),
+        ({"variants": "bs=256"}, TypeError, "sequence of Variant"),
+        ({"out": 3}, TypeError, "out must be a file path"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, error, match):
@@ -278,6 +283,8 @@ def test_variant_parsing():
     for bad in ("", "bs=0", "lr=3", "bs=abc", "fused=2"):
         with pytest.raises(ValueError):
             Variant.parse(bad)
+    with pytest.raises(ValueError, match="at least one of"):
+        Variant().validate()
 
 
 def test_cli_wiring_and_bad_input(tmp_path, capsys):
@@ -301,6 +308,22 @@ def test_cli_wiring_and_bad_input(tmp_path, capsys):
     assert main(["--tiny", "--presets", "no_such_net", "--out", str(tmp_path / "x.json")]) == 2
     assert "unknown preset 'no_such_net'" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_unwritable_out_is_rejected_before_any_measurement(tmp_path, monkeypatch, capsys):
+    from fmnist.benchmark import keras_runs, run_benchmark
+
+    def measure(*args, **kwargs):
+        raise AssertionError("measured before checking where the JSON goes")
+
+    monkeypatch.setattr(keras_runs, "benchmark_data", measure)
+    with pytest.raises(ValueError, match="is a directory; pass the JSON file path"):
+        run_benchmark(BenchmarkConfig.make_tiny(out=tmp_path, torch=False), log=lambda line: None)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ValueError, match="cannot create the directory of out"):
+        run_benchmark(BenchmarkConfig.make_tiny(out=tmp_path / "a_file" / "b.json", torch=False), log=lambda line: None)
+    assert main(["--tiny", "--no-torch", "--out", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
 
 
 def test_torch_missing_gives_a_note(monkeypatch):

@@ -43,6 +43,28 @@ def test_data_info(capsys):
 
 
 @pytest.mark.realdata
+def test_data_fetch_downloads_into_the_named_directory(capsys, tmp_path, monkeypatch):
+    import shutil
+
+    import fmnist.data
+    from fmnist.data import find_dataset
+
+    source, calls = find_dataset(), []
+
+    def offline_fetch(name, target_dir=None):  # stands in for the download
+        calls.append(target_dir)
+        shutil.copytree(source, target_dir, dirs_exist_ok=True)
+        return target_dir
+
+    monkeypatch.setattr(fmnist.data, "fetch", offline_fetch)
+    target = tmp_path / "fm"
+    assert main(["data", "fetch", "--data-dir", str(target)]) == 0
+    assert calls == [str(target)] and f"downloaded and verified into {target}" in capsys.readouterr().out
+    assert main(["data", "fetch", "--data-dir", str(target)]) == 0  # now present: no second fetch
+    assert calls == [str(target)] and f"already present in {target}" in capsys.readouterr().out
+
+
+@pytest.mark.realdata
 def test_train_then_evaluate(capsys, tmp_path):
     run = tmp_path / "run"
     code = main(["train", "mlp_shallow", "--epochs", "1", "--subset", "1000", "--run-dir", str(run)])
@@ -194,6 +216,27 @@ def test_tune_seeds_rejects_bad_searches(capsys, tmp_path):
     code = main(["tune-seeds", "--reference", "kerastuner:bayesian", "--directory", str(tmp_path)])
     assert code == EXIT_ERROR
     assert "not one of --searches: kerastuner:hyperband, talos:random" in capsys.readouterr().err
+
+
+def test_tune_seeds_checks_names_tolerance_and_goal_before_any_search(capsys, tmp_path, monkeypatch):
+    import fmnist.cli as cli
+    import fmnist.tuning.seeds as seeds
+
+    ran = []
+    monkeypatch.setattr(cli, "_tuning_data", lambda *args: ran.append("data") or (None,) * 4)
+    monkeypatch.setattr(seeds, "repeat_searches", lambda *args, **kwargs: ran.append("searches") or {})
+    for options, message in [
+        (["--tolerance", "nan"], "tolerance must be a finite number >= 0"),
+        (["--tolerance", "-0.1"], "tolerance must be a finite number >= 0"),
+        (["--goal", "0"], "goal must be a finite number > 0"),
+        (["--goal", "inf"], "goal must be a finite number > 0"),
+        (["--searches", "kerastuner:hyperbnd", "talos:random"], "unknown tuner 'hyperbnd'"),
+    ]:  # fmt: skip
+        code = main(["tune-seeds", "--space", "mlp", "--directory", str(tmp_path),
+                     "--out", str(tmp_path / "seeds.json"), *options])  # fmt: skip
+        assert code == EXIT_ERROR
+        assert message in capsys.readouterr().err
+    assert ran == [] and not any(tmp_path.iterdir())
 
 
 @pytest.mark.realdata

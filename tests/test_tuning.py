@@ -213,6 +213,63 @@ def test_resume_refuses_changed_settings(space, data, tmp_path):
     assert len(out.results) == 1 and out.results.loc[0, "epochs"] == 2
 
 
+def test_resume_refuses_other_data_patience_or_tuner_kwargs(space, data, tmp_path):
+    x, y, x_val, y_val = data
+    _search(space, "talos", "random", data, tmp_path, max_trials=1)
+    changed = [({"data": (x[:200], y[:200], x_val, y_val)}, r"different n_train \(256 there, 200 now\)"),
+               ({"data": (x, y, x_val[:50], y_val[:50])}, r"different n_val \(96 there, 50 now\)"),
+               ({"patience": 0}, r"different patience \(None there, 0 now\)")]  # fmt: skip
+    for kw, match in changed:
+        with pytest.raises(ValueError, match=match):
+            _search(space, "talos", "random", kw.pop("data", data), tmp_path, max_trials=2, **kw)
+    assert _search(space, "talos", "random", data, tmp_path, max_trials=1).trials_run == 0  # same: resumes
+
+    kw = {"max_trials": 1, "tuner_kwargs": {"max_consecutive_failed_trials": 5}}
+    _search(space, "kerastuner", "random", data, tmp_path, **kw)
+    assert _search(space, "kerastuner", "random", data, tmp_path, **kw).trials_run == 0
+    with pytest.raises(ValueError, match=r"different tuner_kwargs \(\{'max_consecutive_failed_trials': 5\} there, \{\} now"):
+        _search(space, "kerastuner", "random", data, tmp_path, max_trials=1)
+    # A search.json written before tuner_kwargs was recorded: compared with the default then in effect.
+    path = tmp_path / "kerastuner_random" / "search.json"
+    spec = json.loads(path.read_text())
+    del spec["tuner_kwargs"]
+    path.write_text(json.dumps(spec))
+    with pytest.raises(ValueError, match=r"\{\} there assumed \(an older record without tuner_kwargs\)"):
+        _search(space, "kerastuner", "random", data, tmp_path, **kw)
+
+
+def test_seed_zero_gives_a_seeded_kerastuner_search(space, data, tmp_path):
+    import random
+
+    from fmnist.tuning.kerastuner_engine import MAX_SEED, kerastuner_seed
+
+    # KerasTuner treats seed 0 as "no seed" (seed or random.randint(1, 10000)).
+    assert kerastuner_seed(0) == MAX_SEED == 2**32 - 1 and kerastuner_seed(1) == 1 and kerastuner_seed(7) == 7
+    draws = []
+    for i in (1, 2):
+        random.seed(i)  # a different global state must not change what a seeded search draws
+        out = _search(space, "kerastuner", "random", data, tmp_path, max_trials=2, project_name=f"s0_{i}")
+        assert json.loads((out.run_dir / "oracle.json").read_text())["seed"] == kerastuner_seed(0)
+        draws.append(out.results[space.names].to_dict("records"))
+    assert draws[0] == draws[1]
+    with pytest.raises(ValueError, match=r"seed must be an int in \[0, 4294967294\] for engine 'kerastuner'"):
+        _search(space, "kerastuner", "random", data, tmp_path, seed=MAX_SEED, project_name="big")
+    assert not (tmp_path / "big").exists()
+
+
+@pytest.mark.parametrize("engine, tuner_kwargs, error, match", [
+    ("kerastuner", {"seed": 7, "max_trials": 2}, ValueError, "tuner_kwargs may not set seed, max_trials: run_search"),
+    ("kerastuner", {"factor": 2, "max_epochs": 4}, ValueError, "may not set max_epochs"),
+    ("kerastuner", {"directory": "elsewhere"}, ValueError, "may not set directory"),
+    ("kerastuner", [("factor", 2)], TypeError, "tuner_kwargs must be a dict"),
+    ("talos", {"factor": 2}, ValueError, "tuner_kwargs is for engine 'kerastuner'"),
+])  # fmt: skip
+def test_tuner_kwargs_the_wrapper_sets_or_talos_ignores(engine, tuner_kwargs, error, match, space, data, tmp_path):
+    with pytest.raises(error, match=match):
+        _search(space, engine, None, data, tmp_path, tuner_kwargs=tuner_kwargs)
+    assert not any(tmp_path.iterdir())  # rejected before anything ran
+
+
 # ------------------------------------------------------------------------- best config
 def test_best_config_picks_best_row():
     df = pd.DataFrame({
@@ -373,8 +430,9 @@ def test_anytime_curve_is_best_so_far_against_cumulative_epochs(tmp_path):
     assert cv.anytime()["best"].tolist() == [0.3, 0.1, 0.1]
     assert epochs_to_reach(cv.results, 0.15, "cv_mse", "min") == 10
     assert anytime_curve(hb.results.iloc[:0]).empty
-    with pytest.raises(ValueError, match="finite"):
-        epochs_to_reach(hb.results, float("nan"))
+    for bad in (True, float("inf"), "0.8", None, float("nan")):
+        with pytest.raises(ValueError, match="target must be a finite number"):
+            epochs_to_reach(hb.results, bad)
     with pytest.raises(TypeError, match="DataFrame"):
         anytime_curve([0.5])
 
@@ -397,8 +455,9 @@ def test_compare_searches_epochs_to_reach_the_reference_within_tolerance(tmp_pat
     assert "epochs to target" not in compare_searches(searches, reference="rs")
     with pytest.raises(ValueError, match="tolerance needs a reference"):
         compare_searches(searches, tolerance=0.005)
-    with pytest.raises(ValueError, match=">= 0"):
-        compare_searches(searches, reference="rs", tolerance=-0.01)
+    for bad in (float("inf"), True, "0.005", float("nan"), -0.01):
+        with pytest.raises(ValueError, match="tolerance must be a finite number >= 0"):
+            compare_searches(searches, reference="rs", tolerance=bad)
 
 
 # ------------------------------------------------------------------- repeated over seeds
@@ -431,10 +490,26 @@ def test_compare_over_seeds_relates_each_seed_to_its_own_reference(tmp_path):
 
     with pytest.raises(ValueError, match="runs is empty"):
         compare_over_seeds({}, reference="rs", tolerance=0.005)
-    with pytest.raises(ValueError, match="goal must be"):
-        summarize_over_seeds(table, goal=0)
+    for bad in (True, float("inf"), "0.4", float("nan"), 0, -0.4):
+        with pytest.raises(ValueError, match="goal must be a finite number > 0"):
+            summarize_over_seeds(table, goal=bad)
+    with pytest.raises(ValueError, match="tolerance must be a finite number >= 0"):
+        compare_over_seeds(runs, reference="rs", tolerance=None)
     with pytest.raises(ValueError, match="compare_over_seeds' output"):
         summarize_over_seeds(table.drop(columns="seed"))
+
+
+def test_share_is_compared_with_the_goal_unrounded(tmp_path):
+    from fmnist.tuning.seeds import compare_over_seeds, summarize_over_seeds
+
+    runs = {0: {"ref": _fake_search(tmp_path, "random", [0.5, 0.9], [1000, 1001]),
+                "b": _fake_search(tmp_path, "hyperband", [0.9], [801])}}  # fmt: skip
+    table = compare_over_seeds(runs, reference="ref", tolerance=0.0)
+    share = table.set_index("search").loc["b", "to target / reference"]
+    assert share == pytest.approx(801 / 2001, rel=1e-12)  # 0.4003, which rounds to 0.4
+    summary = summarize_over_seeds(table, goal=0.4)
+    assert summary.loc["b", "within goal"] == 0  # 0.4003 > 0.4
+    assert summary.loc["b", "share median"] == pytest.approx(801 / 2001, rel=1e-12)
 
 
 def test_repeat_searches_runs_each_seed_in_its_own_directory_and_resumes(space, data, tmp_path):
@@ -468,6 +543,13 @@ def test_repeat_searches_runs_each_seed_in_its_own_directory_and_resumes(space, 
     ({"searches": {}}, "non-empty mapping"),
     ({"searches": {"a": "talos"}}, "pair"),
     ({"searches": {"a": ("talos", "random"), "b": ("talos", "random")}}, "appear once"),
+    # every name, seed and tuner_kwargs is checked before the first search runs
+    ({"searches": {"a": ("talos", "random"), "b": ("talos", "hyperbnd")}}, "valid tuners"),
+    ({"searches": {"a": ("talos", "random"), "b": ("optuna", "random")}}, "valid engines"),
+    ({"searches": {"a": ("talos", "random"), "k": ("kerastuner", "random")}, "seeds": [0, 2**32 - 1]},
+     "for engine 'kerastuner'"),
+    ({"searches": {"k": ("kerastuner", "random"), "a": ("talos", "random")}, "tuner_kwargs": {"factor": 2}},
+     "tuner_kwargs is for engine 'kerastuner'"),
 ])  # fmt: skip
 def test_repeat_searches_rejects_bad_input(bad, match, space, data, tmp_path):
     from fmnist.tuning.seeds import repeat_searches

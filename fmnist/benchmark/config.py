@@ -11,6 +11,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,11 @@ class Variant:
         return variant
 
     def validate(self) -> None:
-        """Check every key is None or an int >= 1 (``fused_batch_norm``: 0 or 1); NumPy integers
-        are stored as Python ints."""
+        """Check every key is None or an int >= 1 (``fused_batch_norm``: 0 or 1) and at least one
+        is set; NumPy integers are stored as Python ints."""
+        if all(getattr(self, key) is None for key in VARIANT_KEYS):
+            # it would run the default path again, as a method named 'keras_default[]'
+            raise ValueError(f"a variant must set at least one of {', '.join(VARIANT_KEYS)}, got {self!r}")
         for key in VARIANT_KEYS:
             minimum = 0 if key == "fused_batch_norm" else 1
             value = check_int(getattr(self, key), f"variant {key}", minimum, allow_none=True)
@@ -175,12 +179,23 @@ class BenchmarkConfig:
             if not self.presets:
                 raise ValueError("presets must not be empty (None means every classification preset)")
         object.__setattr__(self, "torch_presets", tuple(self.torch_presets))
+        if isinstance(self.variants, (str, Variant)):
+            raise TypeError(f"variants must be a sequence of Variant objects or strings, got {self.variants!r}")
         variants = tuple(Variant.parse(v) if isinstance(v, str) else v for v in self.variants)
         for v in variants:
             if not isinstance(v, Variant):
                 raise TypeError(f"variants must be Variant objects or strings, got {v!r}")
             v.validate()
+        names = [v.name for v in variants]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            # One method name would be measured twice per repeat: its statistics and paired
+            # ratios would mix the two runs.
+            raise ValueError(f"variants repeat {', '.join(repeated)} (e.g. 'bs=256' and 'batch_size=256' "
+                             f"are one variant); give each once, got {list(self.variants)!r}")  # fmt: skip
         object.__setattr__(self, "variants", variants)
+        if self.out is not None and not isinstance(self.out, (str, os.PathLike)):
+            raise TypeError(f"out must be a file path (str or Path) or None, got {self.out!r}")
 
     def resolved_presets(self) -> tuple[str, ...]:
         """The presets to train, checked against the registry (classification only)."""

@@ -47,6 +47,19 @@ def default_out_path() -> Path:
     return REPO_ROOT / "benchmarks" / "results" / f"benchmark-{stamp}.json"
 
 
+def _check_out(out: Path) -> Path:
+    """``out`` if the JSON can be written there; checked first, not after the measurements."""
+    if out.is_dir():
+        raise ValueError(f"out {str(out)!r} is a directory; pass the JSON file path, e.g. {out / 'benchmark.json'}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)  # what the final atomic write would do
+    except OSError as exc:
+        raise ValueError(f"cannot create the directory of out {str(out)!r}: {exc}") from exc
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write out {str(out)!r}: directory {str(out.parent)!r} is not writable")
+    return out
+
+
 def _methods(preset: str, cfg: BenchmarkConfig, torch_ok: bool) -> list[str]:
     methods = ["keras_default", "keras_naive"] + [v.name for v in cfg.variants]
     if cfg.naive_tf_defaults:
@@ -100,6 +113,7 @@ def run_benchmark(
     cfg = config if config is not None else BenchmarkConfig()
     if not isinstance(cfg, BenchmarkConfig):
         raise TypeError(f"config must be a BenchmarkConfig, got {type(cfg).__name__}")
+    out = _check_out(Path(cfg.out) if cfg.out is not None else default_out_path())
     import_tensorflow_quietly()
     from fmnist.benchmark.flops import count_flops, measure_gemm
     from fmnist.benchmark.keras_runs import benchmark_data, default_batch_size, default_steps_per_execution
@@ -109,7 +123,6 @@ def run_benchmark(
     from fmnist.report import atomic_write_text
 
     presets = cfg.resolved_presets()
-    out = Path(cfg.out) if cfg.out is not None else default_out_path()
     started, t_start, load_start = utc_now(), time.perf_counter(), load_average()
     torch, torch_note = torch_status() if cfg.torch else (None, "disabled (--no-torch)")
     data, source = benchmark_data(presets, cfg.samples, cfg.data, cfg.seed)

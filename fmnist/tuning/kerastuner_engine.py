@@ -41,8 +41,8 @@ from fmnist.tuning.space import _plain, param_hash
 from fmnist.tuning.trials import build_compiled, run_cv_trial, run_validation_trial
 
 __all__ = [
-    "KT_TUNERS", "SpaceHyperModel", "bayesian_initial_points", "make_tuner", "oracle_rows",
-    "read_executions", "run_kerastuner",
+    "KT_TUNERS", "MAX_SEED", "RESERVED_TUNER_KWARGS", "SpaceHyperModel", "bayesian_initial_points",
+    "kerastuner_seed", "make_tuner", "oracle_rows", "read_executions", "run_kerastuner",
 ]  # fmt: skip
 
 #: ``tuner`` name -> KerasTuner class.
@@ -50,6 +50,24 @@ KT_TUNERS = {"random": kt.RandomSearch, "hyperband": kt.Hyperband, "bayesian": k
 EXECUTIONS_DIR = "executions"
 _EXECUTION_COLUMNS = ("trial_id", "param_hash", "tuner_id", "pid", "epochs", "wall_time", "finished")
 _ID_DTYPES = {"trial_id": str, "param_hash": str}  # keep "01" and hex hashes as text
+#: The largest seed NumPy's RandomState accepts; KerasTuner's Bayesian oracle seeds one with
+#: the oracle's seed. fmnist seed 0 is mapped to it, so fmnist seeds must stay below it.
+MAX_SEED = 2**32 - 1
+#: Tuner arguments :func:`make_tuner` sets from run_search's own settings: ``tuner_kwargs``
+#: may not override them (search.json, the run directory and the budget would no longer
+#: describe the search that ran).
+RESERVED_TUNER_KWARGS = ("hypermodel", "objective", "directory", "project_name", "overwrite", "seed",
+                         "max_trials", "max_epochs", "max_retries_per_trial")  # fmt: skip
+
+
+def kerastuner_seed(seed: int) -> int:
+    """The oracle seed for fmnist's ``seed``.
+
+    KerasTuner's Oracle does ``self.seed = seed or random.randint(1, 10000)``, so seed 0 (the
+    fmnist default) would give an unseeded search. Seeds >= 1 pass unchanged, so earlier runs
+    with seeds 1, 2, ... stay reproducible; 0 becomes :data:`MAX_SEED`.
+    """
+    return seed if seed else MAX_SEED
 
 
 class SpaceHyperModel(kt.HyperModel):
@@ -203,7 +221,7 @@ def make_tuner(settings):
         "directory": str(s.run_dir.parent),
         "project_name": s.run_dir.name,
         "overwrite": False,
-        "seed": s.seed,
+        "seed": kerastuner_seed(s.seed),
         "max_retries_per_trial": 0,
     }
     if s.tuner == "hyperband":

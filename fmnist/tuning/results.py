@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from fmnist.atomic import atomic_write_text
+from fmnist.checks import check_real
 
 __all__ = [
     "BASE_COLUMNS", "RESULTS_FILE", "SHARE_COLUMN", "SPEC_FILE", "RefitResult", "SearchResult", "anytime_curve",
@@ -127,6 +128,12 @@ def order_columns(frame: pd.DataFrame, hyperparameters: list[str], objective: st
     out = frame[order].reset_index(drop=True)
     out.attrs.update(objective=objective, hyperparameters=list(hyperparameters))
     return out
+
+
+# ------------------------------------------------------------------------------ checks
+def check_tolerance(tolerance: Any) -> float:
+    """:func:`compare_searches`' ``tolerance``: a finite number >= 0 in objective units."""
+    return check_real(tolerance, "tolerance", low=0, note=" (in objective units, e.g. 0.005)")
 
 
 # ------------------------------------------------------------------------- selection
@@ -224,8 +231,7 @@ def epochs_to_reach(results: pd.DataFrame, target: float, metric: str | None = N
     "Reached" means a trial scored ``>= target`` when the objective is maximized, ``<=``
     when it is minimized.
     """
-    if not np.isfinite(target):
-        raise ValueError(f"target must be a finite number, got {target!r}")
+    target = check_real(target, "target", note=" (a score of the objective)")
     curve = anytime_curve(results, metric, mode)
     reached = curve["best"] >= target if curve.attrs.get("mode") == "max" else curve["best"] <= target
     return int(curve.loc[reached.idxmax(), "epochs"]) if reached.any() else None
@@ -250,9 +256,10 @@ def compare_searches(searches: Mapping[str, "SearchResult"], reference: str | No
         raise ValueError("compare_searches needs at least one search")
     if reference is not None and reference not in searches:
         raise ValueError(f"reference {reference!r} is not one of the searches: {', '.join(searches)}")
-    if tolerance is not None and (reference is None or not tolerance >= 0):
-        raise ValueError(f"tolerance needs a reference search and must be >= 0, got {tolerance!r}"
-                         f" with reference={reference!r}")  # fmt: skip
+    if tolerance is not None:
+        if reference is None:
+            raise ValueError(f"tolerance needs a reference search, got tolerance={tolerance!r} with reference=None")
+        tolerance = check_tolerance(tolerance)
     rows = []
     for name, search in searches.items():
         values = pd.to_numeric(search.results.get(search.objective), errors="coerce")
@@ -277,7 +284,8 @@ def compare_searches(searches: Mapping[str, "SearchResult"], reference: str | No
                      for name, s in searches.items()}  # fmt: skip
             table["epochs to target"] = pd.Series(reach, dtype="Float64")
             total = table.loc[reference, "epochs"]
-            table[SHARE_COLUMN] = (table["epochs to target"] / total).round(3)
+            # Not rounded: goals are compared and medians taken on it; round for display only.
+            table[SHARE_COLUMN] = table["epochs to target"] / total
             table.attrs["target"] = target
     return table
 

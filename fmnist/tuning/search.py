@@ -20,6 +20,7 @@ engine's own files.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,7 @@ from fmnist.tuning.distributed import DistributedConfigError, distributed_role
 from fmnist.tuning.results import (
     SPEC_FILE,
     SearchResult,
+    _json_default,
     atomic_write_json,
     best_config,
     load_results,
@@ -51,7 +53,11 @@ ENGINES = ("talos", "kerastuner")
 TUNERS = ("random", "hyperband", "bayesian")
 # search.json keys that must not change when a run is resumed (max_trials may grow).
 _IDENTITY_KEYS = ("space", "engine", "tuner", "objective", "mode", "seed", "epochs", "fraction_limit",
-                  "cv_folds", "batch_size")  # fmt: skip
+                  "cv_folds", "batch_size", "patience", "n_train", "n_val", "tuner_kwargs")  # fmt: skip
+# Identity keys that older search.json files lack, with the value then in effect: tuner_kwargs
+# was recorded last, and fmnist's notebooks and CLI never pass any. A record that lacks a key
+# is compared with this default rather than skipped, so a changed setting cannot slip through.
+_UNRECORDED_DEFAULTS: dict[str, Any] = {"tuner_kwargs": {}}
 
 
 @dataclasses.dataclass
@@ -99,6 +105,48 @@ def _check_engine(engine: str, tuner: str | None) -> tuple[str, str]:
     return engine, tuner
 
 
+def _check_seed(seed: Any, engine: str) -> int:
+    """``seed`` as an int >= 0; for KerasTuner also below the seed fmnist seed 0 is mapped to."""
+    seed = check_int(seed, "seed", minimum=0)
+    if engine == "kerastuner":
+        from fmnist.tuning.kerastuner_engine import MAX_SEED
+
+        if seed >= MAX_SEED:
+            raise ValueError(
+                f"seed must be an int in [0, {MAX_SEED - 1}] for engine 'kerastuner' (KerasTuner "
+                f"gets seed 0 as {MAX_SEED}, the largest seed NumPy accepts), got {seed}"
+            )
+    return seed
+
+
+def _check_tuner_kwargs(engine: str, tuner_kwargs: Any) -> dict[str, Any]:
+    """A copy of ``tuner_kwargs``: KerasTuner arguments that run_search does not set itself."""
+    if tuner_kwargs is None:
+        return {}
+    if not isinstance(tuner_kwargs, Mapping) or not all(isinstance(k, str) for k in tuner_kwargs):
+        raise TypeError(f"tuner_kwargs must be a dict of KerasTuner argument names to values, got {tuner_kwargs!r}")
+    if tuner_kwargs and engine != "kerastuner":
+        raise ValueError(f"tuner_kwargs is for engine 'kerastuner' (extra arguments of its tuner); "
+                         f"engine {engine!r} takes none, got {sorted(tuner_kwargs)}")  # fmt: skip
+    if tuner_kwargs:
+        from fmnist.tuning.kerastuner_engine import RESERVED_TUNER_KWARGS
+
+        reserved = [k for k in tuner_kwargs if k in RESERVED_TUNER_KWARGS]
+        if reserved:
+            raise ValueError(
+                f"tuner_kwargs may not set {', '.join(reserved)}: run_search sets "
+                f"{', '.join(RESERVED_TUNER_KWARGS)} itself (pass seed=, max_trials=, epochs= for "
+                "max_epochs, objective=, directory=, project_name=, overwrite= to run_search)"
+            )
+    return dict(tuner_kwargs)
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as search.json stores it (sorted keys, tuples as lists, repr of objects), so a
+    live setting and one read back from the file compare equal when they are the same."""
+    return json.loads(json.dumps(value, sort_keys=True, default=_json_default))
+
+
 def _check_data(x, y, name: str) -> None:
     if x is None or y is None:
         raise ValueError(f"{name} data missing: pass both x and y arrays")
@@ -127,18 +175,23 @@ def _spec(settings: SearchSettings, grid_size: int) -> dict[str, Any]:
         "grid_size": grid_size,
         "n_train": int(len(s.x)),
         "n_val": None if s.x_val is None else int(len(s.x_val)),
+        "tuner_kwargs": _canonical(s.tuner_kwargs),
         "sessions": [],
     }
 
 
 def _check_resume(previous: Mapping[str, Any], spec: Mapping[str, Any], run_dir: Path) -> None:
-    import json
-
     for key in _IDENTITY_KEYS:
-        old, new = previous.get(key), spec.get(key)
+        if key in previous:
+            old, note = previous[key], ""
+        elif key in _UNRECORDED_DEFAULTS:
+            old, note = _UNRECORDED_DEFAULTS[key], f" assumed (an older record without {key})"
+        else:  # unknown value and no default to assume: nothing to compare
+            continue
+        new = spec.get(key)
         if json.dumps(old, sort_keys=True, default=str) != json.dumps(new, sort_keys=True, default=str):
             raise ValueError(
-                f"{run_dir} holds a search with a different {key} ({old!r} there, {new!r} now); "
+                f"{run_dir} holds a search with a different {key} ({old!r} there{note}, {new!r} now); "
                 "resume with the same settings, pick another project_name, or pass overwrite=True"
             )
 
@@ -194,7 +247,9 @@ def run_search(
         overwrite: delete an existing run directory instead of resuming it.
         quiet: no progress bars or per-trial printing (notebooks, CI).
         on_trial_end: called with each finished trial's result row (a dict).
-        tuner_kwargs: extra arguments of the KerasTuner tuner (e.g. ``{"factor": 2}``).
+        tuner_kwargs: extra arguments of the KerasTuner tuner (e.g. ``{"factor": 2}``); not
+            the ones run_search sets itself (seed, max_trials, max_epochs, directory, ...).
+        seed: >= 0; below 2**32 - 1 for KerasTuner (see ``kerastuner_seed``).
 
     Raises:
         UnknownNameError: unknown space, engine or tuner.
@@ -210,7 +265,8 @@ def run_search(
     cv_folds = check_int(cv_folds, "cv_folds", minimum=2)
     batch_size = check_int(batch_size, "batch_size")
     patience = check_int(patience, "patience", minimum=0, allow_none=True)
-    seed = check_int(seed, "seed", minimum=0)
+    seed = _check_seed(seed, engine)
+    tuner_kwargs = _check_tuner_kwargs(engine, tuner_kwargs)
     if fraction_limit is not None:
         if engine != "talos":
             raise ValueError("fraction_limit applies to engine='talos' only; use max_trials for KerasTuner")
@@ -281,7 +337,7 @@ def run_search(
         y_val=y_val, run_dir=run_dir, max_trials=max_trials, epochs=epochs,
         fraction_limit=fraction_limit, cv_folds=cv_folds, batch_size=batch_size, patience=patience,
         seed=int(seed), quiet=bool(quiet), role=role_name, on_trial_end=_on_trial_end,
-        tuner_kwargs=dict(tuner_kwargs or {}),
+        tuner_kwargs=tuner_kwargs,
     )  # fmt: skip
     spec = _spec(settings, grid_size)
     previous = read_json(run_dir / SPEC_FILE)

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fmnist.checks import check_real
 from fmnist.tuning.results import SHARE_COLUMN as SHARE
-from fmnist.tuning.results import SearchResult, compare_searches
+from fmnist.tuning.results import SearchResult, check_tolerance, compare_searches
 
 
 def _check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
@@ -44,15 +45,25 @@ def _check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
 
 
 def _check_searches(searches: Mapping[str, tuple[str, str]]) -> None:
+    from fmnist.tuning.search import _check_engine
+
     if not isinstance(searches, Mapping) or not searches:
         raise ValueError("searches must be a non-empty mapping of name -> (engine, tuner), "
                          "e.g. {'hyperband': ('kerastuner', 'hyperband')}")  # fmt: skip
     pairs = list(searches.values())
     if any(not isinstance(p, tuple) or len(p) != 2 for p in pairs):
         raise ValueError(f"every search must be an (engine, tuner) pair, got {pairs!r}")
+    for engine, tuner in pairs:  # all names up front, not when that search's turn comes
+        _check_engine(engine, tuner)
     if len(set(pairs)) != len(pairs):
         # Two searches with one engine and tuner would share a run directory.
         raise ValueError(f"each (engine, tuner) pair may appear once, got {pairs!r}")
+
+
+def check_goal(goal: Any) -> float | None:
+    """:func:`summarize_over_seeds`' ``goal``: None or a finite share of the reference's epochs > 0."""
+    return check_real(goal, "goal", low=0, low_open=True, allow_none=True,
+                      note=" (a share of the reference's epochs, e.g. 0.4)")  # fmt: skip
 
 
 def repeat_searches(
@@ -76,10 +87,14 @@ def repeat_searches(
     every run unchanged, so the seed is the only thing that differs between repetitions.
     ``on_search_end(seed, name, result)`` is called after each run (progress, logging).
     """
-    from fmnist.tuning.search import run_search
+    from fmnist.tuning.search import _check_seed, _check_tuner_kwargs, run_search
 
     seeds = _check_seeds(seeds)
     _check_searches(searches)
+    for engine, _ in searches.values():  # what run_search checks per engine, before any run
+        for seed in seeds:
+            _check_seed(seed, engine)
+        _check_tuner_kwargs(engine, search_kwargs.get("tuner_kwargs"))
     if "{seed}" not in project_name or "{engine}" not in project_name or "{tuner}" not in project_name:
         raise ValueError(f"project_name must contain {{engine}}, {{tuner}} and {{seed}} so that every "
                          f"run has its own directory, got {project_name!r}")  # fmt: skip
@@ -108,6 +123,7 @@ def compare_over_seeds(runs: Mapping[int, Mapping[str, SearchResult]], reference
     """
     if not runs:
         raise ValueError("runs is empty: nothing to compare")
+    tolerance = check_tolerance(tolerance)
     frames = []
     for seed, searches in runs.items():
         table = compare_searches(searches, reference=reference, tolerance=tolerance)
@@ -130,8 +146,7 @@ def summarize_over_seeds(table: pd.DataFrame, goal: float | None = None) -> pd.D
     needed = {"seed", "search", SHARE}
     if not isinstance(table, pd.DataFrame) or not needed <= set(table.columns):
         raise ValueError(f"table must be compare_over_seeds' output with columns {sorted(needed)}")
-    if goal is not None and not (isinstance(goal, (int, float)) and goal > 0):
-        raise ValueError(f"goal must be a positive share of the reference's epochs, got {goal!r}")
+    goal = check_goal(goal)
     best = next(c for c in table.columns if c.startswith("best ") and c != "best - reference")
     rows = []
     for search, group in table.groupby("search", sort=False):
