@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_bool", "check_finite", "check_int", "check_labels", "check_real"]
+__all__ = ["check_bool", "check_finite", "check_int", "check_labels", "check_real", "check_samples"]
 
 
 def check_int(
@@ -190,3 +190,38 @@ def check_bool(value: Any, name: str, *, allow_none: bool = False) -> bool | Non
         or_none = " or None" if allow_none else ""
         raise TypeError(f"{name} must be True or False{or_none}, got {value!r}")
     return bool(value)
+
+
+def check_samples(
+    x: Any, y: Any = None, caller: str = "", *, numeric: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return ``x`` (and ``y``) as arrays of N >= 1 samples with one target per sample.
+
+    The rule every function that takes a batch applies first (training, the tf.data
+    pipeline, evaluation, the gradient demos). ``caller`` starts the messages;
+    ``numeric`` also requires number dtypes (strings or objects fail deep inside TensorFlow).
+
+    >>> check_samples(np.zeros((2, 3)), [0, 1])[1]
+    array([0, 1])
+    >>> check_samples(np.zeros((0, 3)), caller="make_dataset")
+    Traceback (most recent call last):
+        ...
+    ValueError: make_dataset: x has shape (0, 3): need at least one sample (N >= 1)
+    >>> check_samples(np.zeros((4, 3)), np.zeros(3))
+    Traceback (most recent call last):
+        ...
+    ValueError: x has 4 samples but y has 3
+    """
+    prefix = f"{caller}: " if caller else ""
+    x = np.asarray(x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{prefix}x has shape {x.shape}: need at least one sample (N >= 1)")
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim == 0 or len(y) != len(x):
+            raise ValueError(f"{prefix}x has {len(x)} samples but y has {len(y) if y.ndim else 'a scalar'}")
+    if numeric:
+        for label, array in (("x", x), ("y", y)):
+            if array is not None and not np.issubdtype(array.dtype, np.number):
+                raise TypeError(f"{prefix}{label} must hold numbers, got dtype {array.dtype}")
+    return x, y

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from fmnist.checks import check_finite, check_int, check_labels
+from fmnist.checks import check_finite, check_int, check_labels, check_samples
 from fmnist.model import check_input_shape, check_task, infer_task
 
 __all__ = [
@@ -42,9 +42,7 @@ def _check_x(model: keras.Model, x: Any) -> np.ndarray:
     """``x`` as an array ``model`` can predict on: its input shape, N >= 1 samples, finite."""
     x = np.asarray(x)
     check_input_shape(model, x)
-    if len(x) == 0:
-        raise ValueError(f"x has shape {x.shape}: need at least one sample (N >= 1)")
-    return check_finite(x, "x")
+    return check_finite(check_samples(x)[0], "x")
 
 
 def _predict(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from fmnist.checks import check_int, check_labels
+from fmnist.checks import check_int, check_labels, check_samples
 
 __all__ = [
     "DEEP_THIN_CONFIGS",
@@ -160,13 +160,9 @@ def gradient_norms(model: keras.Model, x, y,
         raise ValueError(f"model {model.name!r} has no layers with a kernel")
     from fmnist.model import check_input_shape
 
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y)
+    # An empty batch would give a NaN mean loss whose "gradient" is 0: not a norm.
+    x, y = check_samples(np.asarray(x, dtype=np.float32), y, "gradient_norms")
     check_input_shape(model, x)
-    if len(x) == 0:  # the mean loss of no samples is NaN and its "gradient" 0: not a norm
-        raise ValueError(f"x has shape {x.shape}: gradient_norms needs a batch of at least one sample")
-    if y.ndim == 0 or len(x) != len(y):
-        raise ValueError(f"x has {len(x)} rows but y has {len(y) if y.ndim else 'none (a scalar)'}")
     if _is_sparse_crossentropy(loss):
         # labels out of range or one-hot rows fail deep inside TF otherwise; validated only,
         # the loss still receives y as given
@@ -327,12 +323,7 @@ def deep_thin_experiment(x, y, validation_data: tuple | None = None,
     configs = dict(DEEP_THIN_CONFIGS if configs is None else configs)
     if not configs:
         raise ValueError("configs must not be empty")
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y)
-    if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"x has shape {x.shape}: deep_thin_experiment needs at least one sample")
-    if y.ndim == 0 or len(y) != len(x):
-        raise ValueError(f"x has {len(x)} rows but y has {len(y) if y.ndim else 'none (a scalar)'}")
+    x, y = check_samples(np.asarray(x, dtype=np.float32), y, "deep_thin_experiment")
     norm_rows, histories, models = [], {}, {}
     for label, spec in configs.items():
         if not (isinstance(spec, tuple) and len(spec) == 2):

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from fmnist.callbacks import AtomicModelCheckpoint, CosineDecay, EpochTimer, NaNGuard
-from fmnist.checks import check_finite, check_int, check_labels
+from fmnist.checks import check_finite, check_int, check_labels, check_samples
 from fmnist.model import build_model, check_input_shape, check_task, compile_model, infer_task
 
 __all__ = [
@@ -120,14 +120,8 @@ LR_SCHEDULES = (None, "cosine")
 def _unpack(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"{name} must be an (x, y) tuple of arrays, got {type(data).__name__}")
-    x, y = np.asarray(data[0]), np.asarray(data[1])
-    if len(x) != len(y):
-        raise ValueError(f"{name}: x has {len(x)} samples but y has {len(y)}")
-    if len(x) == 0:
-        raise ValueError(f"{name} is empty")
+    x, y = check_samples(data[0], data[1], name, numeric=True)
     for label, array in (("x", x), ("y", y)):
-        if not np.issubdtype(array.dtype, np.number):
-            raise TypeError(f"{name}: {label} must hold numbers, got dtype {array.dtype}")
         # Check before training: oneDNN's ReLU maps NaN to 0, so a NaN pixel would otherwise
         # be trained on silently instead of surfacing as a NaN loss.
         check_finite(array, f"{name}: {label}")

@@ -117,7 +117,7 @@ def test_split_report_needs_a_name_for_every_class():
 def test_make_dataset_rejects_empty_x(shuffle):
     import fmnist.data as fd
 
-    with pytest.raises(ValueError, match=r"^x has shape \(0, 784\): make_dataset needs at least one sample \(N >= 1\)$"):
+    with pytest.raises(ValueError, match=r"^make_dataset: x has shape \(0, 784\): need at least one sample \(N >= 1\)$"):
         fd.make_dataset(np.zeros((0, 784), np.float32), np.zeros(0, int), shuffle=shuffle)
 
 
@@ -178,3 +178,24 @@ def test_check_bool_takes_only_real_bools():
     for bad in ("no", 1, 0.0, None):
         with pytest.raises(TypeError, match=rf"^flip must be True or False, got {bad!r}$"):
             check_bool(bad, "flip")
+
+
+def test_check_samples_one_rule_for_batches():
+    from fmnist.checks import check_samples
+
+    x, y = check_samples([[0.0, 1.0], [2.0, 3.0]], [0, 1])
+    assert isinstance(x, np.ndarray) and x.shape == (2, 2) and list(y) == [0, 1]
+    assert check_samples(np.zeros((3, 2)))[1] is None
+    with pytest.raises(ValueError, match=r"^fit: x has shape \(0, 2\): need at least one sample \(N >= 1\)$"):
+        check_samples(np.zeros((0, 2)), caller="fit")
+    with pytest.raises(ValueError, match=r"^x has shape \(\): need at least one sample"):
+        check_samples(5.0)
+    with pytest.raises(ValueError, match=r"^x has 3 samples but y has 2$"):
+        check_samples(np.zeros((3, 2)), [0, 1])
+    with pytest.raises(ValueError, match=r"^x has 3 samples but y has a scalar$"):
+        check_samples(np.zeros((3, 2)), 1)
+    check_samples(np.zeros((2, 2)), np.array(["a", "b"]))  # dtypes are checked only on request
+    with pytest.raises(TypeError, match=r"^train: y must hold numbers, got dtype <U1$"):
+        check_samples(np.zeros((2, 2)), np.array(["a", "b"]), "train", numeric=True)
+    with pytest.raises(TypeError, match=r"^x must hold numbers, got dtype object$"):
+        check_samples(np.array([None, 1], dtype=object), numeric=True)

@@ -78,7 +78,7 @@ def test_gradient_norms_table(batch):
     assert np.isfinite(norms.to_numpy()).all() and (norms["kernel"] > 0).all()
     with pytest.raises(ValueError, match=r"expects \(N, 784\)"):
         gradients.gradient_norms(model, np.zeros((4, 28, 28)), np.zeros(4))
-    with pytest.raises(ValueError, match="64 rows but y has 3"):
+    with pytest.raises(ValueError, match="64 samples but y has 3"):
         gradients.gradient_norms(model, batch[0], batch[1][:3])
 
 
@@ -87,7 +87,7 @@ def test_gradient_norms_rejects_an_empty_batch_and_bad_labels(batch):
     # deep inside Keras/TF.
     x, y = batch
     model = gradients._build_deep_thin("he", "relu", 0)
-    with pytest.raises(ValueError, match=r"x has shape \(0, 784\): gradient_norms needs a batch of at least one sample"):
+    with pytest.raises(ValueError, match=r"gradient_norms: x has shape \(0, 784\): need at least one sample \(N >= 1\)"):
         gradients.gradient_norms(model, x[:0], y[:0])
     with pytest.raises(ValueError, match="not one-hot vectors"):
         gradients.gradient_norms(model, x[:4], np.eye(10)[y[:4]])
@@ -124,9 +124,9 @@ def test_deep_thin_experiment_rejects_bad_data_before_training(batch, monkeypatc
         run(x, y + 5)
     with pytest.raises(ValueError, match="this is an MLP.*reshape_for"):
         run(x.reshape(-1, 28, 28), y)
-    with pytest.raises(ValueError, match="needs at least one sample"):
+    with pytest.raises(ValueError, match="deep_thin_experiment: x has shape .*need at least one sample"):
         run(x[:0], y[:0])
-    with pytest.raises(ValueError, match="64 rows but y has 3"):
+    with pytest.raises(ValueError, match="64 samples but y has 3"):
         run(x, y[:3])
 
 

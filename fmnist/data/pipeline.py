@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fmnist.checks import check_bool, check_int, check_real
+from fmnist.checks import check_bool, check_int, check_real, check_samples
 
 #: Batches :func:`make_dataset` prepares ahead of the training step (a fixed prefetch buffer,
 #: since tf.data's autotuner is switched off there).
@@ -103,15 +103,6 @@ def _check_erasing_scale(scale) -> None:
         raise ValueError(valid)
 
 
-def _check_targets(y: np.ndarray) -> None:
-    # Numbers only, as fmnist.training.train requires. Not check_labels: make_dataset also
-    # carries regression targets, which may be negative or multi-column.
-    if not np.issubdtype(y.dtype, np.number):
-        raise TypeError(
-            f"y must hold numbers (integer class labels or regression targets), got dtype {y.dtype}"
-        )
-
-
 def make_dataset(
     x: np.ndarray,
     y: np.ndarray | None = None,
@@ -133,14 +124,9 @@ def make_dataset(
     batch_size = check_int(batch_size, "batch_size")
     shuffle, cache = check_bool(shuffle, "shuffle"), check_bool(cache, "cache")
     seed = check_int(seed, "seed", minimum=0)
-    x = np.asarray(x)
-    if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"x has shape {x.shape}: make_dataset needs at least one sample (N >= 1)")
-    if y is not None:
-        y = np.asarray(y)
-        if y.ndim == 0 or len(y) != len(x):
-            raise ValueError(f"x has {len(x)} samples but y has {len(y) if y.ndim else 'none (a scalar)'}")
-        _check_targets(y)
+    # Numbers only, as fmnist.training.train requires; not check_labels: y may also be
+    # regression targets, negative or multi-column.
+    x, y = check_samples(x, y, "make_dataset", numeric=True)
     ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
     if cache:
         ds = ds.cache()
