@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from fmnist.checks import check_bool, check_int, check_real, check_samples
+from fmnist.data.preprocessing import IMAGE_LAYOUTS
 
 #: Batches :func:`make_dataset` prepares ahead of the training step (a fixed prefetch buffer,
 #: since tf.data's autotuner is switched off there).
@@ -134,7 +135,7 @@ def make_dataset(
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if augment is not None:
-        if x.shape[1:] not in ((784,), (28, 28, 1), (28, 28)):
+        if x.shape[1:] not in IMAGE_LAYOUTS:
             raise ValueError(f"augmentation needs 28x28 images, got samples of shape {x.shape[1:]}")
         sample_shape = x.shape[1:]
 
