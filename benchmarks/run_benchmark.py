@@ -15,7 +15,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from fmnist.benchmark.cli import main  # noqa: E402 - the log level must be set before TF loads
+from fmnist.course.benchmark.cli import main  # noqa: E402 - the log level must be set before TF loads
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,7 +4,7 @@ The data flow is visible in the module names::
 
     fmnist.data -> fmnist.model -> fmnist.training -> fmnist.evaluation
         -> fmnist.visualization / fmnist.interpret / fmnist.gradients
-        -> fmnist.tuning -> fmnist.report -> fmnist.cli
+        -> fmnist.tuning -> fmnist.course.report -> fmnist.course.cli
 
 Importing ``fmnist`` is cheap: TensorFlow is only imported by the modules that need it.
 """

@@ -25,77 +25,25 @@ from typing import Any
 import keras
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 from fmnist.checks import check_finite, check_int, check_labels, check_samples
+from fmnist.data import GAPS, generator_basis, true_function
+from fmnist.data import noise_floor as _noise_floor  # the parameter below has this name
 from fmnist.model import check_input_shape, check_task, infer_task
+from fmnist.prediction import _check_x, _labels, _predict, ensemble_predict, evaluate, predict_classes
+from fmnist.training import TrainResult
 
 __all__ = [
     "COMPARE_COLUMNS", "classification_summary", "compare", "confusion", "cv_vs_ensemble",
-    "evaluate", "most_confused", "regression_metrics", "regression_references", "regression_table",
+    "ensemble_predict", "evaluate", "most_confused", "predict_classes", "regression_metrics", "regression_references", "regression_table",
 ]  # fmt: skip
 
 COMPARE_COLUMNS = ("Architecture", "Params", "Epochs", "Train time (s)", "Test loss", "Test accuracy")
-_EPS = 1e-7  # keras.backend.epsilon(): the clip Keras applies to probabilities in the loss
-
-
-def _check_x(model: keras.Model, x: Any) -> np.ndarray:
-    """``x`` as an array ``model`` can predict on: its input shape, N >= 1 samples, finite."""
-    x = np.asarray(x)
-    check_input_shape(model, x)
-    return check_finite(check_samples(x)[0], "x")
-
-
-def _predict(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    return np.asarray(model.predict(_check_x(model, x), batch_size=batch_size, verbose=0))
-
-
-def predict_classes(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Predicted class index of every sample (argmax of the model's class probabilities)."""
-    pred = _predict(model, np.asarray(x), batch_size)
-    if pred.ndim != 2 or pred.shape[1] < 2:
-        raise ValueError(f"predict_classes needs a classifier, the model outputs shape {pred.shape}")
-    return pred.argmax(axis=1)
-
-
-def _labels(y: Any, what: str, n_classes: int | None = None, note: str = "") -> np.ndarray:
-    """Labels from labels ``(N,)``/``(N, 1)`` (:func:`fmnist.checks.check_labels`: integers or
-    integer-valued floats, below ``n_classes`` when given) or probabilities ``(N, C)`` (argmax)."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] > 1:
-        y = check_finite(y, what).argmax(axis=1)
-    return check_labels(y, what, n_classes, note=note)
-
-
-def evaluate(
-    model: keras.Model, x: np.ndarray, y: np.ndarray, task: str | None = None, batch_size: int = 1024
-) -> dict[str, float]:
-    """Test metrics of ``model`` on ``(x, y)`` computed from its predictions.
-
-    Classification: ``{"loss": mean cross-entropy, "accuracy"}``; regression:
-    ``{"loss": mse, "mse", "mae"}``. ``task=None`` infers it from the model. The loss is the
-    data loss only (no L2 penalty) and does not depend on the model being compiled. Raises
-    ValueError for an empty or non-finite ``x`` (or regression ``y``) and mismatched shapes.
-    """
-    task = check_task(task) if task is not None else infer_task(model)
-    x, y = _check_x(model, x), np.asarray(y)
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
-    if task == "regression":
-        y = check_finite(y, "y").reshape(len(y), -1).astype(np.float64)
-        pred = _predict(model, x, batch_size).reshape(len(y), -1)
-        if pred.shape[1] != y.shape[1]:
-            raise ValueError(
-                f"y has {y.shape[1]} targets per sample but model {model.name!r} predicts {pred.shape[1]}"
-            )
-        err = pred - y
-        mse = float(np.mean(err**2))
-        return {"loss": mse, "mse": mse, "mae": float(np.mean(np.abs(err)))}
-    labels = _labels(y, "y", model.output_shape[-1], note=f" for model {model.name!r}")
-    probs = _predict(model, x, batch_size).astype(np.float64)
-    probs = probs / probs.sum(axis=1, keepdims=True)  # as Keras does for from_logits=False
-    picked = np.clip(probs[np.arange(len(labels)), labels], _EPS, 1 - _EPS)
-    accuracy = float(np.mean(probs.argmax(1) == labels))
-    return {"loss": float(-np.mean(np.log(picked))), "accuracy": accuracy}
 
 
 def _n_classes(class_names, y_true, y_pred) -> int:
@@ -121,7 +69,6 @@ def classification_summary(
     y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Per-class precision, recall, F1 and support (scikit-learn), plus macro/weighted averages."""
-    from sklearn.metrics import precision_recall_fscore_support
 
     n = _n_classes(class_names, y_true, y_pred)
     names = _names(class_names, n)
@@ -146,7 +93,6 @@ def confusion(
 
     ``normalize``: False (counts), True or "true" (rows sum to 1), "pred" (columns) or "all".
     """
-    from sklearn.metrics import confusion_matrix
 
     modes = {False: None, None: None, True: "true", "true": "true", "pred": "pred", "all": "all"}
     if normalize not in modes:
@@ -209,8 +155,6 @@ def compare(
             is reshaped per model when only the layout differs, so one set serves MLPs and CNNs.
         sort_by: optional column to sort by (descending for accuracy, ascending otherwise).
     """
-    from fmnist.training import TrainResult
-
     if isinstance(results, Mapping):
         items = list(results.items())
     else:
@@ -255,8 +199,6 @@ def _regression_predict(predictor: Any, x: np.ndarray) -> np.ndarray:
         predictor = [predictor]
     is_models = isinstance(predictor, (list, tuple)) and predictor
     if is_models and all(isinstance(m, keras.Model) for m in predictor):
-        from fmnist.training import ensemble_predict  # training imports evaluation lazily too
-
         for model in predictor:
             _check_x(_check_regressor(model, "regression_metrics"), x)
         return ensemble_predict(predictor, x).reshape(-1)  # one model, or the ensemble average
@@ -287,7 +229,7 @@ def regression_metrics(
         points gives NaN.
     """
     if gaps is None:
-        from fmnist.data import GAPS as gaps
+        gaps = GAPS
     preds: dict[str, np.ndarray | None] = {"train": None, "test": None}
     if isinstance(model_or_preds, Mapping):
         unknown = set(model_or_preds) - set(preds)
@@ -347,9 +289,7 @@ def regression_table(
     if not predictors:
         raise ValueError("regression_table needs at least one predictor")
     if noise_floor is None:
-        from fmnist.data import noise_floor as _floor
-
-        noise_floor = _floor()
+        noise_floor = _noise_floor()
     rows = {name: regression_metrics(p, x_train, y_train, x_test, y_test) for name, p in predictors.items()}
     table = pd.DataFrame(rows).T
     table["test / noise floor"] = table["mse_test"] / noise_floor
@@ -394,12 +334,7 @@ def regression_references(
 
     The first two use knowledge no learner has; they are yardsticks, not candidates.
     """
-    from sklearn.linear_model import LinearRegression
-    from sklearn.model_selection import GridSearchCV, KFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-    from fmnist.data import generator_basis, true_function
 
     max_degree = check_int(max_degree, "max_degree")
     cv = check_int(cv, "cv", minimum=2)

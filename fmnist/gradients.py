@@ -30,6 +30,7 @@ import pandas as pd
 import tensorflow as tf
 
 from fmnist.checks import check_int, check_labels, check_samples
+from fmnist.model import build_deep_thin_mlp, check_input_shape, compile_model
 
 __all__ = [
     "DEEP_THIN_CONFIGS",
@@ -158,7 +159,6 @@ def gradient_norms(model: keras.Model, x, y,
     layers = _weighted_layers(model)
     if not layers:
         raise ValueError(f"model {model.name!r} has no layers with a kernel")
-    from fmnist.model import check_input_shape
 
     # An empty batch would give a NaN mean loss whose "gradient" is 0: not a norm.
     x, y = check_samples(np.asarray(x, dtype=np.float32), y, "gradient_norms")
@@ -271,8 +271,6 @@ _INITIALIZER_NAMES = {"uniform": "glorot_uniform", "he": "he_normal", "glorot": 
 
 def _build_deep_thin(init: str, activation: str, seed: int) -> keras.Model:
     """The preset deep-thin MLP with independently drawn, seeded weights in every layer."""
-    from fmnist.model import build_deep_thin_mlp
-
     if init not in _INITIALIZER_NAMES:
         raise ValueError(f"unknown initializer {init!r}; valid: {', '.join(_INITIALIZER_NAMES)}")
     keras.utils.set_random_seed(seed)
@@ -289,7 +287,7 @@ def _build_deep_thin(init: str, activation: str, seed: int) -> keras.Model:
 
 def deep_thin_experiment(x, y, validation_data: tuple | None = None,
                          configs: Mapping[str, tuple[str, str]] | None = None,
-                         epochs: int | None = None, batch_size: int = 128,
+                         epochs: int = 10, batch_size: int = 128,
                          optimizer: str = "sgd", learning_rate: float = 0.01,
                          norm_batch: int = 256, seed: int = 0) -> DeepThinResult:
     """Train the 784-8x6-10 MLP once per configuration, tracking gradient norms per epoch.
@@ -300,7 +298,7 @@ def deep_thin_experiment(x, y, validation_data: tuple | None = None,
         configs: ``{label: (initializer, activation)}`` with initializer in
             ``uniform`` (RandomUniform(-1, 1)), ``he``, ``glorot``; default
             :data:`DEEP_THIN_CONFIGS`.
-        epochs: default ``fmnist.config.get_profile().gradient_epochs``.
+        epochs: epochs per configuration (>= 1; the course's full profile uses 10).
         optimizer, learning_rate: passed to ``fmnist.model.compile_model`` (SGD with its
             Nesterov momentum keeps the effect of small gradients visible; Adam's per-weight
             rescaling would partly hide it).
@@ -308,12 +306,6 @@ def deep_thin_experiment(x, y, validation_data: tuple | None = None,
             (all of them when ``x`` is shorter).
         seed: weights and shuffling seed (an int >= 0).
     """
-    from fmnist.model import check_input_shape, compile_model
-
-    if epochs is None:
-        from fmnist.config import get_profile
-
-        epochs = get_profile().gradient_epochs
     # Checked before any training: epochs=0 used to end in KeyError 'loss' after the fits,
     # norm_batch=0 in a table of zero "norms".
     epochs = check_int(epochs, "epochs")

@@ -33,10 +33,14 @@ from typing import Any
 import keras
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold
 
+from fmnist.backend import enable_determinism
 from fmnist.callbacks import AtomicModelCheckpoint, CosineDecay, EpochTimer, NaNGuard
 from fmnist.checks import check_finite, check_int, check_labels, check_samples
+from fmnist.data import make_dataset
 from fmnist.model import build_model, check_input_shape, check_task, compile_model, infer_task
+from fmnist.prediction import ensemble_predict, evaluate
 
 __all__ = [
     "AtomicModelCheckpoint", "CVResult", "TrainResult", "TrainingDivergedError",
@@ -45,7 +49,7 @@ __all__ = [
 
 
 def set_seed(seed: int = 0, deterministic: bool = False) -> None:
-    """Seed Python, NumPy, TensorFlow and Keras; optionally make TF ops deterministic.
+    """Seed Python, NumPy, the backend and Keras; optionally make the backend's ops deterministic.
 
     Op determinism makes repeated runs bit-identical at some speed cost; it stays on for the
     rest of the process once enabled.
@@ -53,9 +57,7 @@ def set_seed(seed: int = 0, deterministic: bool = False) -> None:
     seed = check_int(seed, "seed", minimum=0)
     keras.utils.set_random_seed(seed)  # random, numpy, tf and the Keras seed generator
     if deterministic:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+        enable_determinism()
 
 
 class TrainingDivergedError(RuntimeError):
@@ -173,8 +175,6 @@ def train(
     Raises:
         InputShapeError: the data does not fit the model's input.
     """
-    from fmnist.data import make_dataset  # lazy: fmnist.data imports TF only when needed
-
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     epochs = check_int(epochs, "epochs")
@@ -325,8 +325,6 @@ def cross_validate(
     ``build_fn`` already compiled it, trains on the other folds with this fold as validation
     data and scores it on this fold.
     """
-    from sklearn.model_selection import KFold, StratifiedKFold
-
     check_task(task)
     k = check_int(k, "k", minimum=2, note=" (number of folds)")
     x, y = _unpack((x, y), "(x, y)")
@@ -361,8 +359,6 @@ def cross_validate(
             model, (x[tr], y[tr]), (x[va], y[va]), epochs=epochs, batch_size=batch_size,
             patience=patience, verbose=verbose, seed=seed + fold, **train_kwargs,
         )  # fmt: skip
-        from fmnist.evaluation import evaluate
-
         metrics = evaluate(model, x[va], y[va], task=task, batch_size=batch_size)
         row = {"fold": fold + 1, "n_train": len(tr), "n_val": len(va)}
         row.update({f"val_{key}": value for key, value in metrics.items()})
@@ -372,24 +368,6 @@ def cross_validate(
         folds.append((tr, va))
         results.append(res)
     return CVResult(pd.DataFrame(rows), models, folds, results)
-
-
-def ensemble_predict(
-    models: list[keras.Model], x: np.ndarray, batch_size: int = 1024
-) -> np.ndarray:
-    """Average the predictions (probabilities or regression outputs) of ``models`` on ``x``."""
-    models = list(models)
-    if not models:
-        raise ValueError("ensemble_predict needs at least one model")
-    x = np.asarray(x)
-    preds = []
-    for model in models:
-        check_input_shape(model, x)
-        preds.append(model.predict(x, batch_size=batch_size, verbose=0))
-    shapes = {p.shape for p in preds}
-    if len(shapes) != 1:
-        raise ValueError(f"ensemble members disagree on output shape: {sorted(shapes)}")
-    return np.mean(preds, axis=0)
 
 
 def refit(

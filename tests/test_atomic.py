@@ -99,5 +99,5 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["a.txt"]
 
 
-# ------------------------------------------------- fmnist.report: reading the records back
+# ------------------------------------------------- fmnist.course.report: reading the records back
 # (These belong in tests/test_report.py, which was not part of this change.)

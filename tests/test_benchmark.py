@@ -15,10 +15,10 @@ import sys
 
 import pytest
 
-from fmnist.benchmark import BenchmarkConfig, Variant, add_benchmark_parser, config_from_args, count_flops, main
-from fmnist.benchmark.measure import epoch_cpu_per_wall, epoch_fields, steady_throughput, summarize
-from fmnist.benchmark.output import format_report
-from fmnist.benchmark.torch_ref import torch_status
+from fmnist.course.benchmark import BenchmarkConfig, Variant, add_benchmark_parser, config_from_args, count_flops, main
+from fmnist.course.benchmark.measure import epoch_cpu_per_wall, epoch_fields, steady_throughput, summarize
+from fmnist.course.benchmark.output import format_report
+from fmnist.course.benchmark.torch_ref import torch_status
 
 TOP_LEVEL = {
     "schema", "started", "finished", "duration_s", "command", "config", "machine", "data",
@@ -63,7 +63,7 @@ def test_tiny_run_writes_documented_json(tiny_run):
     assert result["config"]["tiny"] is True and result["data"]["source"] == "synthetic"
     assert not list(out.parent.glob(".*.part"))  # atomic write left no temporary file
 
-    from fmnist.report import machine_summary
+    from fmnist.course.report import machine_summary
 
     machine = result["machine"]
     assert machine["summary"] == machine_summary()
@@ -183,7 +183,7 @@ def test_unknown_and_regression_presets_are_rejected():
 
 
 def test_ratios_are_paired_within_repeats():
-    from fmnist.benchmark.runner import _ratios
+    from fmnist.course.benchmark.runner import _ratios
 
     ips = {("keras_default", 0): 300.0, ("keras_naive", 0): 100.0, ("keras_default", 1): 200.0,
            ("keras_naive", 1): 200.0, ("keras_default[spe=1]", 0): 150.0, ("torch", 1): 100.0}
@@ -199,8 +199,8 @@ def test_ratios_are_paired_within_repeats():
 
 
 def test_ratios_against_the_naive_run_with_tensorflow_defaults():
-    from fmnist.benchmark.keras_runs import NAIVE_TF_DEFAULTS
-    from fmnist.benchmark.runner import _ratios
+    from fmnist.course.benchmark.keras_runs import NAIVE_TF_DEFAULTS
+    from fmnist.course.benchmark.runner import _ratios
 
     ips = {"keras_default": 300.0, "keras_naive": 200.0, NAIVE_TF_DEFAULTS: 100.0}
     records = [{"preset": "cnn_medium", "method": m, "repeat": 0, "images_per_sec": v, "cpu_ms_per_image": 1000 / v}
@@ -219,7 +219,7 @@ def _clean_tf_onednn_default() -> bool:
     import os
 
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
-    code = "import tensorflow\nfrom fmnist.benchmark.measure import onednn_enabled\nprint(onednn_enabled())"
+    code = "import tensorflow\nfrom fmnist.course.benchmark.measure import onednn_enabled\nprint(onednn_enabled())"
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout.strip().splitlines()[-1] == "True"
@@ -232,7 +232,7 @@ def test_naive_run_with_tensorflow_defaults_runs_in_a_fresh_process():
 
     import numpy as np
 
-    from fmnist.benchmark.keras_runs import NAIVE_TF_DEFAULTS, run_keras_naive_tf_defaults
+    from fmnist.course.benchmark.keras_runs import NAIVE_TF_DEFAULTS, run_keras_naive_tf_defaults
 
     before = set(Path(tempfile.gettempdir()).glob("fmnist-naive-*"))
     parent_setting = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
@@ -250,7 +250,7 @@ def test_naive_run_with_tensorflow_defaults_runs_in_a_fresh_process():
 def test_naive_run_with_tensorflow_defaults_reports_a_failed_child(monkeypatch):
     import numpy as np
 
-    from fmnist.benchmark import keras_runs
+    from fmnist.course.benchmark import keras_runs
 
     monkeypatch.setattr(keras_runs, "_CHILD_CODE", "import sys\nsys.exit('boom: no such thing')")
     x = np.zeros((32, 784), np.float32)
@@ -262,7 +262,7 @@ def test_fused_variant_builds_keras_batch_norm_in_cnns_only():
     import keras
     import numpy as np
 
-    from fmnist.benchmark.keras_runs import run_keras_default
+    from fmnist.course.benchmark.keras_runs import run_keras_default
 
     rng = np.random.default_rng(0)
     x, y = rng.random((64, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 64)
@@ -311,7 +311,7 @@ def test_cli_wiring_and_bad_input(tmp_path, capsys):
 
 
 def test_unwritable_out_is_rejected_before_any_measurement(tmp_path, monkeypatch, capsys):
-    from fmnist.benchmark import keras_runs, run_benchmark
+    from fmnist.course.benchmark import keras_runs, run_benchmark
 
     def measure(*args, **kwargs):
         raise AssertionError("measured before checking where the JSON goes")
@@ -342,7 +342,7 @@ def _torch_or_skip():
 
 def test_torch_translation_has_the_same_trainable_parameters():
     _torch_or_skip()
-    from fmnist.benchmark.torch_ref import keras_to_torch, keras_trainable_params
+    from fmnist.course.benchmark.torch_ref import keras_to_torch, keras_trainable_params
     from fmnist.model import build_model
 
     for preset in ("cnn_medium", "mlp_medium", "cnn_large", "cnn_best", "mlp_best"):
@@ -358,7 +358,7 @@ def test_torch_reference_runs_after_tensorflow_in_one_process():
         pytest.skip("PyTorch is not installed (optional extra 'bench')")
     code = (
         "import numpy as np, tensorflow\n"
-        "from fmnist.benchmark.torch_ref import run_torch\n"
+        "from fmnist.course.benchmark.torch_ref import run_torch\n"
         "x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)\n"
         "y = np.arange(64) % 10\n"
         "rec = run_torch('cnn_medium', x, y, epochs=2, batch_size=32)\n"

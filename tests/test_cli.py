@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fmnist.cli import EXIT_ERROR, build_parser, main
+from fmnist.course.cli import EXIT_ERROR, build_parser, main
 
 
 def test_every_subcommand_has_help(capsys):
@@ -107,8 +107,8 @@ def test_train_passes_schedule_and_augmentation(train_spy, tmp_path):
 
 @pytest.mark.realdata
 def test_train_uses_the_default_recipe_and_records(train_spy, monkeypatch, tmp_path, capsys):
-    from fmnist import report
-    from fmnist.config import get_profile
+    from fmnist.course import report
+    from fmnist.course.profiles import get_profile
 
     monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path / "results"))
     monkeypatch.setenv("FMNIST_PROFILE", "full")  # --profile wins over the environment
@@ -139,7 +139,7 @@ def test_train_uses_the_default_recipe_and_records(train_spy, monkeypatch, tmp_p
 
 @pytest.mark.realdata
 def test_train_takes_the_profiles_subsets_and_the_fixed_split(train_spy, tmp_path):
-    from fmnist.config import get_profile
+    from fmnist.course.profiles import get_profile
     from fmnist.data import load_splits
 
     quick = get_profile("quick")
@@ -165,7 +165,7 @@ def test_bad_train_options_fail_before_anything_is_written(option, tmp_path, cap
 
 @pytest.mark.realdata
 def test_train_plain_recipe_and_options_win(train_spy, tmp_path):
-    from fmnist.config import get_profile
+    from fmnist.course.profiles import get_profile
 
     code = main(["train", "cnn_small", "--profile", "quick", "--recipe", "plain", "--subset", "300",
                  "--run-dir", str(tmp_path / "run")])  # fmt: skip
@@ -219,7 +219,7 @@ def test_tune_seeds_rejects_bad_searches(capsys, tmp_path):
 
 
 def test_tune_seeds_checks_names_tolerance_and_goal_before_any_search(capsys, tmp_path, monkeypatch):
-    import fmnist.cli as cli
+    import fmnist.course.cli as cli
     import fmnist.tuning.seeds as seeds
 
     ran = []
@@ -258,7 +258,7 @@ def test_tune_seeds_writes_the_comparison_record(capsys, tmp_path):
 
 
 def test_results_prints_and_writes_the_readme_block(capsys, tmp_path):
-    from fmnist import report
+    from fmnist.course import report
 
     results = tmp_path / "results"
     report.atomic_write_text(results / "a.json", json.dumps(

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,8 @@ import pytest
 
 from fmnist import data as fd
 from fmnist.data import sources
+
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout these tests belong to
 
 
 # ---------------------------------------------------------------- synthetic IDX datasets
@@ -123,8 +126,8 @@ def test_truncated_gzip_is_reported(fake_spec):
 
 @pytest.fixture
 def no_repo_copy(monkeypatch, tmp_path):
-    """The repository's data/ directory replaced by an empty one (a real copy may be there)."""
-    monkeypatch.setattr(sources, "DATA_DIR", tmp_path / "repo_data")
+    """Keras's cache replaced by an empty one (a real copy may be there)."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
 
 
 def test_missing_dataset_lists_every_place(fake_spec, no_repo_copy):
@@ -133,7 +136,7 @@ def test_missing_dataset_lists_every_place(fake_spec, no_repo_copy):
         fd.load_dataset("mnist")
     msg = str(info.value)
     places = fd.candidate_dirs("mnist")
-    assert len(places) == 2  # repository data/, Keras's cache (the fake spec has no system dir)
+    assert len(places) == 1  # Keras's cache (the fake spec has no system dir)
     for place in places:
         assert str(place) in msg
     assert "download" in msg
@@ -142,7 +145,7 @@ def test_missing_dataset_lists_every_place(fake_spec, no_repo_copy):
 def test_a_named_directory_without_the_files_is_an_error_not_skipped(fake_spec, tmp_path, monkeypatch):
     # A typo in data_dir / $FMNIST_DATA_DIR used to load another copy without a word.
     directory, _ = fake_spec
-    monkeypatch.setattr(sources, "DATA_DIR", tmp_path)  # the fake copy is the default one
+    monkeypatch.setattr(sources, "keras_cache_dir", lambda name: directory)  # the fake copy is the default one
     assert fd.find_dataset("mnist") == directory
     typo = tmp_path / "mnsit"
     with pytest.raises(fd.DatasetNotFoundError, match=rf"given by data_dir: {typo} does not exist\. It must hold"):
@@ -469,8 +472,23 @@ def test_translation_shifts_whole_images_and_keeps_their_mass():
 def test_regression_files_match_generator(tmp_path):
     fd.write_regression_csv(tmp_path)
     for name in ("train", "test"):
-        committed = (fd.regression.REGRESSION_DIR / f"{name}.csv").read_bytes()
+        committed = (REPO_ROOT / "data" / "regression" / f"{name}.csv").read_bytes()
         assert (tmp_path / f"{name}.csv").read_bytes() == committed
+
+
+def test_generated_regression_data_equals_the_committed_csv_files():
+    # load_regression() needs no files (an installed package has none); it must give the
+    # numbers the notebooks were run on.
+    generated = fd.load_regression()
+    committed = fd.load_regression(REPO_ROOT / "data" / "regression")
+    for (xg, yg), (xc, yc) in zip(generated, committed):
+        np.testing.assert_array_equal(xg, xc)
+        np.testing.assert_array_equal(yg, yc)
+
+
+def test_a_regression_directory_without_the_files_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="lacks train.csv, test.csv; pass a directory"):
+        fd.load_regression(tmp_path)
 
 
 def test_regression_docstring_example_holds():

@@ -1,11 +1,11 @@
-"""fmnist.experiments: train several configurations, select on dev, test once, record."""
+"""fmnist.course.experiments: train several configurations, select on dev, test once, record."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fmnist.experiments import Config, run_experiments
+from fmnist.course.experiments import Config, run_experiments
 
 
 def _data(n, seed):
@@ -54,7 +54,7 @@ def test_select_best_uses_dev_only(experiment):
 
 
 def test_test_table_and_record(experiment, tmp_path, monkeypatch):
-    from fmnist import report
+    from fmnist.course import report
     from fmnist.evaluation import evaluate
 
     x_test, y_test = _data(100, 2)
@@ -79,7 +79,7 @@ def test_bad_configs():
 
 
 def test_merge(experiment):
-    from fmnist.experiments import Experiment
+    from fmnist.course.experiments import Experiment
 
     merged = Experiment.merge(experiment)
     assert list(merged.results) == list(experiment.results)
@@ -115,8 +115,8 @@ def test_config_lr_schedule_reaches_train(monkeypatch):
 
 
 def test_recipes_per_layout():
-    from fmnist.config import get_profile
-    from fmnist.experiments import RECIPES, recipe
+    from fmnist.course.profiles import get_profile
+    from fmnist.course.experiments import RECIPES, recipe
 
     full = get_profile("full")
     assert RECIPES == ("default", "plain")
@@ -131,8 +131,8 @@ def test_recipes_per_layout():
 
 
 def test_default_cnn_recipe_augments_only_when_training():
-    from fmnist.config import get_profile
-    from fmnist.experiments import recipe
+    from fmnist.course.profiles import get_profile
+    from fmnist.course.experiments import recipe
 
     augment = recipe("default", "cnn", get_profile("quick"))["augment"]
     x = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
@@ -142,8 +142,8 @@ def test_default_cnn_recipe_augments_only_when_training():
 
 
 def test_bad_recipe_names():
-    from fmnist.config import get_profile
-    from fmnist.experiments import recipe
+    from fmnist.course.profiles import get_profile
+    from fmnist.course.experiments import recipe
 
     with pytest.raises(ValueError, match="unknown recipe 'fancy'; valid recipes: default, plain"):
         recipe("fancy", "cnn", get_profile("quick"))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import configparser
+from pathlib import Path
 
 import yaml
 
-from fmnist.config import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout these tests belong to
 
 
 def _setup_cfg_requirements() -> set[str]:

@@ -1,14 +1,17 @@
-"""fmnist.report: recorded results, notebook execution, HTML export and the index page."""
+"""fmnist.course.report: recorded results, notebook execution, HTML export and the index page."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from fmnist import report
+from fmnist.course import report
 from fmnist.atomic import atomic_write_text
+
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout these tests belong to
 
 
 @pytest.fixture
@@ -104,10 +107,8 @@ def test_update_readme_replaces_only_the_results_block(results, tmp_path):
 
 def test_the_readme_table_is_generated_from_the_committed_full_records():
     # The README's numbers must come from records in the repository, not from a lost checkout.
-    from fmnist.config import REPORTS_DIR
-
-    root = REPORTS_DIR.parent
-    records = report.load_results(REPORTS_DIR / "results")
+    root = REPO_ROOT
+    records = report.load_results(root / "reports" / "results")
     records = records[records["profile"] == "full"]
     assert len(records), "no full-profile records in reports/results/"
     readme = (root / "README.md").read_text(encoding="utf-8")
@@ -135,7 +136,7 @@ def test_build_reports_and_failure(tmp_path):
     _notebook(
         nbdir / "01_ok.ipynb",
         "import os\nprint(os.environ['FMNIST_PROFILE'])",
-        "from fmnist.report import record_result\nrecord_result('01_ok', 'm', test_accuracy=0.5)",
+        "from fmnist.course.report import record_result\nrecord_result('01_ok', 'm', test_accuracy=0.5)",
     )
     _notebook(nbdir / "02_bad.ipynb", "x = 1", "raise ValueError('boom')")
     out = tmp_path / "reports"

@@ -10,8 +10,9 @@ The generator (documented so the noise floor is known exactly):
 * values rounded to 6 decimals, NumPy ``default_rng(REGRESSION_SEED)``.
 
 The best achievable expected test MSE (the noise floor) is ``NOISE_STD_TEST ** 2 = 0.04``.
-``data/regression/{train,test}.csv`` are committed; :func:`write_regression_csv` with the
-default seed reproduces them byte for byte.
+:func:`load_regression` generates the data in memory (or reads CSV files written by
+:func:`write_regression_csv`); the course's ``data/regression/{train,test}.csv`` are those files
+for the default seed, reproduced byte for byte (a test pins it).
 
 Example::
 
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fmnist.config import DATA_DIR
+from fmnist.atomic import atomic_write_text
 
 REGRESSION_SEED = 2026
 DOMAIN = (-5.0, 5.0)
@@ -37,7 +38,6 @@ NOISE_STD_TRAIN = 0.3
 NOISE_STD_TEST = 0.2
 N_TRAIN = 100
 N_TEST = 100
-REGRESSION_DIR = DATA_DIR / "regression"
 DECIMALS = 6
 
 
@@ -86,9 +86,8 @@ def generate_regression(seed: int = REGRESSION_SEED) -> tuple[pd.DataFrame, pd.D
     return frame(x_train, y_train), frame(x_test, y_test)
 
 
-def write_regression_csv(directory: str | Path = REGRESSION_DIR, seed: int = REGRESSION_SEED):
-    """Write ``train.csv`` and ``test.csv`` (atomically: temp file + rename)."""
-    from fmnist.atomic import atomic_write_text
+def write_regression_csv(directory: str | Path, seed: int = REGRESSION_SEED):
+    """Write ``train.csv`` and ``test.csv`` into ``directory`` (atomically: temp file + rename)."""
 
     return [
         atomic_write_text(
@@ -99,14 +98,23 @@ def write_regression_csv(directory: str | Path = REGRESSION_DIR, seed: int = REG
     ]
 
 
-def load_regression(directory: str | Path = REGRESSION_DIR):
+def load_regression(directory: str | Path | None = None):
     """Return ``((x_train, y_train), (x_test, y_test))`` as float32 arrays of shape ``(N, 1)``.
 
-    Reads the committed CSV files; when they are absent (e.g. an installed wheel without the
-    repository) the same values are regenerated in memory.
+    ``directory=None`` generates the default seed's data in memory; a directory is read from
+    its ``train.csv`` and ``test.csv`` (as :func:`write_regression_csv` writes them), and one
+    that lacks them is an error.
     """
-    directory = Path(directory)
-    if (directory / "train.csv").is_file() and (directory / "test.csv").is_file():
+    if directory is None:
+        tables = list(generate_regression())
+    else:
+        directory = Path(directory)
+        missing = [n for n in ("train.csv", "test.csv") if not (directory / n).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"load_regression: {directory} lacks {', '.join(missing)}; pass a directory "
+                "written by write_regression_csv, or None to generate the data in memory"
+            )
         tables = [pd.read_csv(directory / f"{n}.csv") for n in ("train", "test")]
         for name, table in zip(("train", "test"), tables):
             if list(table.columns) != ["input", "label"]:
@@ -114,7 +122,5 @@ def load_regression(directory: str | Path = REGRESSION_DIR):
                     f"{directory / name}.csv: columns {list(table.columns)}, expected "
                     "['input', 'label']"
                 )
-    else:
-        tables = list(generate_regression())
     as_col = lambda s: s.to_numpy(np.float32).reshape(-1, 1)  # noqa: E731
     return tuple((as_col(t["input"]), as_col(t["label"])) for t in tables)

@@ -10,10 +10,9 @@ Where the four IDX files of a dataset are looked for:
 
 Otherwise the first of these holding all four files wins:
 
-3. the repository's ``data/<name>/``;
-4. Debian's ``/usr/share/datasets/fashion-mnist/`` (package ``dataset-fashion-mnist``);
-5. Keras's cache ``~/.keras/datasets/<keras dir>/``;
-6. a download into that cache, only when ``download=True`` or ``$FMNIST_DOWNLOAD=1``.
+3. Debian's ``/usr/share/datasets/fashion-mnist/`` (package ``dataset-fashion-mnist``);
+4. Keras's cache ``~/.keras/datasets/<keras dir>/``;
+5. a download into that cache, only when ``download=True`` or ``$FMNIST_DOWNLOAD=1``.
 
 Every file is verified by SHA-256 before use. Debian re-compressed its ``.gz`` files, so their
 bytes differ from the upstream downloads while the decompressed IDX payload is identical: a file
@@ -39,7 +38,6 @@ from pathlib import Path
 import numpy as np
 
 from fmnist.atomic import atomic_path
-from fmnist.config import DATA_DIR
 from fmnist.data.idx import IDXFormatError, parse_idx, read_payload
 
 DATA_DIR_ENV = "FMNIST_DATA_DIR"
@@ -137,7 +135,7 @@ def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list
     env = os.environ.get(DATA_DIR_ENV)
     if env:
         return [Path(env), Path(env) / name]
-    return [DATA_DIR / name, *(Path(d) for d in spec.system_dirs), keras_cache_dir(name)]
+    return [*(Path(d) for d in spec.system_dirs), keras_cache_dir(name)]
 
 
 def keras_cache_dir(name: str) -> Path:
@@ -214,7 +212,7 @@ def find_dataset(name: str = "fashion_mnist", data_dir=None) -> Path:
     )
     raise DatasetNotFoundError(
         f"dataset {name!r} not found; looked for {', '.join(f for f, _ in FILES.values())} in:\n"
-        f"{places}\nTo obtain it: {hint}copy the four files into {DATA_DIR / name}, set "
+        f"{places}\nTo obtain it: {hint}copy the four files into {keras_cache_dir(name)}, set "
         f"{DATA_DIR_ENV}, or allow a download with `fmnist data fetch {name}` / "
         f"load_dataset(..., download=True) / {DOWNLOAD_ENV}=1."
     )

@@ -233,7 +233,7 @@ def run_search(
             caps Hyperband; for Talos it caps the ``fraction_limit`` sample.
         epochs: epochs per trial (Hyperband: ``max_epochs``).
         directory, project_name: the run directory is ``directory/project_name``
-            (defaults: ``fmnist.config.RUNS_DIR/"tuning"`` and ``<space>_<engine>_<tuner>``).
+            (defaults: ``tuning`` under the current directory and ``<space>_<engine>_<tuner>``).
         tuner: "random" (default), "hyperband" or "bayesian" (KerasTuner only).
         objective: "val_<metric>" or "cv_<metric>"; default the space's ("val_accuracy",
             regression "cv_mse"). ``mode``: "min"/"max", inferred by default.
@@ -318,9 +318,7 @@ def run_search(
             )
     check_objective(space, objective_, x, y)
 
-    from fmnist.config import RUNS_DIR
-
-    directory = Path(directory) if directory is not None else RUNS_DIR / "tuning"
+    directory = Path(directory) if directory is not None else Path("tuning")
     project_name = project_name or f"{space.name}_{engine}_{tuner}"
     run_dir = (directory / project_name).resolve()
     if overwrite and run_dir.exists():

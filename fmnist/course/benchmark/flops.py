@@ -10,7 +10,7 @@ never computed.
 Example::
 
     >>> from fmnist.model import build_model
-    >>> from fmnist.benchmark.flops import count_flops
+    >>> from fmnist.course.benchmark.flops import count_flops
     >>> count_flops(build_model("mlp_medium"))["forward_flops"]      # 2 * (784*128 + 128*128 + 128*10)
     236032
 """

@@ -13,11 +13,11 @@ One run measures, with interleaved repetitions (median and spread reported):
 * inference throughput (``model.predict``), peak RSS, time of the first epoch (graph tracing);
 * the regression net's epoch time on 100 points (Keras 3 per-step overhead, keras#18648);
 * achieved GFLOP/s of the training step (analytic FLOPs) vs a measured GEMM peak;
-* the machine (:func:`fmnist.report.machine_summary`, cores, versions, load average).
+* the machine (:func:`fmnist.course.report.machine_summary`, cores, versions, load average).
 
 Example::
 
-    >>> from fmnist.benchmark import BenchmarkConfig, run_benchmark
+    >>> from fmnist.course.benchmark import BenchmarkConfig, run_benchmark
     >>> result = run_benchmark(BenchmarkConfig(presets=("cnn_medium", "mlp_medium"),
     ...                                        samples=8192, epochs=3, repeats=3,
     ...                                        out="benchmarks/results/bench.json"))
@@ -53,11 +53,11 @@ JSON fields (schema ``fmnist-benchmark/1``; every "stats" is
   ``epoch_times`` and ``epoch_cpu_per_wall`` for training runs.
 """
 
-from fmnist.benchmark.cli import add_benchmark_parser, config_from_args, main, run_from_args
-from fmnist.benchmark.config import BenchmarkConfig, Variant
-from fmnist.benchmark.flops import count_flops, measure_gemm
-from fmnist.benchmark.output import format_report
-from fmnist.benchmark.runner import SCHEMA, run_benchmark
+from fmnist.course.benchmark.cli import add_benchmark_parser, config_from_args, main, run_from_args
+from fmnist.course.benchmark.config import BenchmarkConfig, Variant
+from fmnist.course.benchmark.flops import count_flops, measure_gemm
+from fmnist.course.benchmark.output import format_report
+from fmnist.course.benchmark.runner import SCHEMA, run_benchmark
 
 __all__ = [
     "SCHEMA", "BenchmarkConfig", "Variant", "add_benchmark_parser", "config_from_args",

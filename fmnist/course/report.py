@@ -7,7 +7,7 @@ from those records — never retyped.
 
 Example (not a doctest: it writes into ``reports/results/``, or ``$FMNIST_RESULTS_DIR``)::
 
-    from fmnist.report import record_result, load_results
+    from fmnist.course.report import record_result, load_results
     record_result("03_mlp", "mlp_medium", params=118282, epochs=20,
                   test_accuracy=0.89, test_loss=0.31, train_time=41.0)
     load_results()[["notebook", "model", "test_accuracy"]]
@@ -29,9 +29,9 @@ import pandas as pd
 
 from fmnist.atomic import atomic_write_text
 from fmnist.checks import check_int
-from fmnist.config import NOTEBOOKS_DIR, PROFILE_ENV, REPORTS_DIR, get_profile
+from fmnist.course.paths import HOME_ENV, RESULTS_ENV, home, notebooks_dir, reports_dir, results_dir
+from fmnist.course.profiles import PROFILE_ENV, get_profile
 
-RESULTS_ENV = "FMNIST_RESULTS_DIR"
 RESULT_COLUMNS = [
     "notebook", "model", "profile", "params", "epochs", "train_time", "test_accuracy",
     "test_loss", "test_mse",
@@ -40,10 +40,6 @@ RESULT_COLUMNS = [
 
 class ReportError(RuntimeError):
     """A notebook failed while building the reports."""
-
-
-def results_dir() -> Path:
-    return Path(os.environ.get(RESULTS_ENV, REPORTS_DIR / "results"))
 
 
 def _slug(text: str) -> str:
@@ -57,7 +53,7 @@ def record_result(notebook: str, model: str, *, profile: str | None = None, **fi
         notebook: the notebook (or command) that produced the result, e.g. ``"05_cnn"``.
         model: a name unique within that notebook, e.g. ``"cnn_medium"``.
         profile: the profile the model was trained in; default: the active one
-            (``fmnist.config.get_profile``), which is what a notebook uses.
+            (``fmnist.course.profiles.get_profile``), which is what a notebook uses.
         **fields: JSON-serializable numbers such as ``params``, ``epochs``, ``train_time``,
             ``test_accuracy``, ``test_loss`` or ``test_mse``.
 
@@ -132,9 +128,10 @@ def load_results(directory: str | Path | None = None, profile: str | None = None
     return frame[RESULT_COLUMNS + extra].sort_values(["notebook", "model"], ignore_index=True)
 
 
-def list_notebooks(directory: str | Path = NOTEBOOKS_DIR) -> list[Path]:
-    """The ordered notebooks ``NN_name.ipynb``."""
-    found = sorted(Path(directory).glob("[0-9][0-9]_*.ipynb"))
+def list_notebooks(directory: str | Path | None = None) -> list[Path]:
+    """The ordered notebooks ``NN_name.ipynb`` in ``directory`` (default ``<home>/notebooks``)."""
+    directory = Path(directory) if directory is not None else notebooks_dir()
+    found = sorted(directory.glob("[0-9][0-9]_*.ipynb"))
     if not found:
         raise ReportError(f"no notebooks named NN_*.ipynb in {directory}")
     return found
@@ -221,10 +218,10 @@ def export_html(nb, destination: Path) -> Path:
 def build_reports(
     profile: str | None = None,
     notebooks: list[str | Path] | None = None,
-    out_dir: str | Path = REPORTS_DIR,
+    out_dir: str | Path | None = None,
     write_notebooks: bool = False,
     timeout: int = CELL_TIMEOUT,
-    notebooks_dir: str | Path = NOTEBOOKS_DIR,
+    notebooks_dir: str | Path | None = None,
     log=print,
     execute: bool = True,
 ) -> Path:
@@ -233,7 +230,8 @@ def build_reports(
     Args:
         profile: ``"quick"`` or ``"full"`` (default: ``$FMNIST_PROFILE`` or quick).
         notebooks: a subset to run (paths or names); default all, in order.
-        out_dir: where the HTML files go.
+        out_dir: where the HTML files go (default ``<home>/reports``).
+        notebooks_dir: the notebooks (default ``<home>/notebooks``).
         write_notebooks: also save the executed notebooks back (how the committed outputs of a
             full-profile run are produced).
         timeout: seconds one cell may run (default :data:`CELL_TIMEOUT`).
@@ -250,7 +248,7 @@ def build_reports(
     timeout = check_int(timeout, "timeout", note=" (seconds)")
     if write_notebooks and not execute:
         raise ReportError("write_notebooks needs execute=True (nothing new to write back)")
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir) if out_dir is not None else reports_dir()
     paths = list_notebooks(notebooks_dir)
     if notebooks:
         wanted = {Path(n).stem for n in notebooks}
@@ -261,7 +259,8 @@ def build_reports(
             )
         paths = [p for p in paths if p.stem in wanted]
     results = out_dir / "results"
-    with _environ(**{PROFILE_ENV: prof.name, RESULTS_ENV: str(results)}):
+    # The kernels inherit the home, so their runs and records land where this call's do.
+    with _environ(**{PROFILE_ENV: prof.name, RESULTS_ENV: str(results), HOME_ENV: str(home())}):
         for path in paths:
             start = time.perf_counter()
             if execute:

@@ -11,7 +11,7 @@ epoch, ``zero_grad / forward / loss / backward / Adam step``, accuracy counted p
 
 Example::
 
-    >>> from fmnist.benchmark.torch_ref import torch_status, run_torch
+    >>> from fmnist.course.benchmark.torch_ref import torch_status, run_torch
     >>> torch, note = torch_status()
     >>> if torch is not None:
     ...     rec = run_torch("mlp_medium", x, y, epochs=2, batch_size=128)
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from fmnist.benchmark.measure import current_rss_mb, epoch_fields, peak_rss_mb
+from fmnist.course.benchmark.measure import current_rss_mb, epoch_fields, peak_rss_mb
 
 #: PyTorch's own thread count, saved before any run changes it (``set_num_threads`` is global).
 DEFAULT_THREADS: dict[str, int] = {}

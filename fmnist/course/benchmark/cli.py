@@ -2,7 +2,7 @@
 
 Wiring into the ``fmnist`` command (``fmnist/cli.py``)::
 
-    from fmnist.benchmark.cli import add_benchmark_parser
+    from fmnist.course.benchmark.cli import add_benchmark_parser
     add_benchmark_parser(sub)          # sub = parser.add_subparsers(...)
 
 The sub-command sets ``func`` to :func:`run_from_args`, which returns the exit status.
@@ -22,7 +22,7 @@ import argparse
 import sys
 from typing import Any
 
-from fmnist.benchmark.config import DATA_SOURCES, BenchmarkConfig
+from fmnist.course.benchmark.config import DATA_SOURCES, BenchmarkConfig
 
 EXIT_ERROR = 2
 DESCRIPTION = (
@@ -104,7 +104,7 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
 
 def run_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     """Run the benchmark for parsed arguments; return 0 (errors raise, for the caller)."""
-    from fmnist.benchmark.runner import run_benchmark
+    from fmnist.course.benchmark.runner import run_benchmark
 
     cfg = config_from_args(args)
     quiet = bool(getattr(args, "quiet", False))

@@ -12,7 +12,7 @@ bookkeeping once, tested, instead of a loop in every notebook:
 
 Example::
 
-    >>> from fmnist.experiments import Config, run_experiments
+    >>> from fmnist.course.experiments import Config, run_experiments
     >>> exp = run_experiments(
     ...     {"mlp_medium": "mlp_medium",
     ...      "mlp_medium + dropout": Config("mlp_medium", overrides={"dropout": 0.2})},
@@ -69,7 +69,7 @@ def recipe(name: str, layout: str, profile, seed: int = 0) -> dict[str, Any]:
     Returns:
         ``{"epochs": int, "lr_schedule": str | None, "augment": keras layer | None}``.
 
-    >>> from fmnist.config import get_profile
+    >>> from fmnist.course.profiles import get_profile
     >>> recipe("plain", "cnn", get_profile("full"))
     {'epochs': 10, 'lr_schedule': None, 'augment': None}
     """
@@ -168,7 +168,7 @@ class Experiment:
 
     def record(self, notebook: str) -> list:
         """Record every tested model for the report index (call :meth:`test_table` first)."""
-        from fmnist.report import record_training
+        from fmnist.course.report import record_training
 
         if not self.test_metrics:
             raise RuntimeError("call test_table(x_test, y_test) before record()")

@@ -1,4 +1,4 @@
-"""Run profiles and project paths.
+"""Run profiles: the course's training budgets.
 
 Two profiles share one code path and differ only in training budgets:
 
@@ -11,7 +11,7 @@ Data loading and splitting are always done on the full dataset (cheap and determ
 
 Example::
 
-    >>> from fmnist.config import get_profile
+    >>> from fmnist.course.profiles import get_profile
     >>> get_profile("quick").cnn_epochs
     2
 """
@@ -20,17 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 
 PROFILE_ENV = "FMNIST_PROFILE"
 
-#: Root of the source checkout (``fmnist/..``).
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO_ROOT / "data"
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-REPORTS_DIR = REPO_ROOT / "reports"
-#: Model files, histories and tuner directories; git-ignored.
-RUNS_DIR = Path(os.environ.get("FMNIST_RUNS_DIR", REPO_ROOT / "runs"))
 
 
 #: Layouts :meth:`Profile.tuning_budget` knows (those of ``fmnist.tuning.SearchSpace``).
@@ -153,53 +145,3 @@ def get_profile(name: str | None = None) -> Profile:
             f"valid profiles: {', '.join(sorted(PROFILES))}"
         )
     return PROFILES[chosen]
-
-
-def import_tensorflow_quietly():
-    """Import TensorFlow with its C++ start-up log lines kept off the terminal/notebook.
-
-    TF 2.21 prints absl/cudart lines ("Could not find cuda drivers ...") straight to file
-    descriptor 2 at import time, even with ``TF_CPP_MIN_LOG_LEVEL=3``; Python-level
-    redirection cannot catch them, so fd 2 is pointed at /dev/null for the import only.
-    Python warnings and errors after the import are untouched.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import sys
-
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-    # TF's own Python logger (not the warnings module): notebooks evaluate many different
-    # models, which makes TF log an expected "triggered tf.function retracing" warning.
-    tensorflow.get_logger().setLevel("ERROR")
-    return tensorflow
-
-
-def start_notebook(seed: int = 0, profile: str | None = None) -> Profile:
-    """The one setup call at the top of every notebook: quiet logs and seeds.
-
-    Returns the active :class:`Profile` so the notebook reads its budgets from it.
-    """
-    import_tensorflow_quietly()
-    from fmnist.training import set_seed
-
-    try:  # inside IPython: show the Figures our plotting functions return as PNG
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        shell = None
-    if shell is not None:
-        shell.run_line_magic("matplotlib", "inline")
-
-    set_seed(seed)
-    return get_profile(profile)

@@ -2,7 +2,7 @@
 
 Example::
 
-    >>> from fmnist.benchmark.measure import summarize, steady_throughput
+    >>> from fmnist.course.benchmark.measure import summarize, steady_throughput
     >>> summarize([10.0, 12.0, 11.0])["median"]
     11.0
     >>> steady_throughput(n_images=1000, epoch_times=[3.0, 1.0, 1.0])   # first epoch dropped
@@ -160,7 +160,7 @@ def machine_info() -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
-    from fmnist.report import machine_summary
+    from fmnist.course.report import machine_summary
 
     cpu_model, flags = None, []
     with contextlib.suppress(OSError):

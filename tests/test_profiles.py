@@ -1,4 +1,4 @@
-"""fmnist.config: the two profiles, their selection and the notebook start-up call."""
+"""fmnist.course.profiles and fmnist.course.notebook: the two profiles, their selection and the notebook start-up call."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from fmnist.config import PROFILE_ENV, PROFILES, get_profile, start_notebook
+from fmnist.course.notebook import start_notebook
+from fmnist.course.profiles import PROFILE_ENV, PROFILES, get_profile
 
 
 def test_profile_selection_by_name_then_environment(monkeypatch):

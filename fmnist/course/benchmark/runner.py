@@ -7,7 +7,7 @@ repetition also re-measures the GEMM peak and the regression overhead.
 
 Example::
 
-    >>> from fmnist.benchmark import BenchmarkConfig, run_benchmark
+    >>> from fmnist.course.benchmark import BenchmarkConfig, run_benchmark
     >>> result = run_benchmark(BenchmarkConfig.make_tiny(out="/tmp/bench.json"))
     >>> result["ratios"][0]["comparison"]
     'keras_default / keras_naive'
@@ -27,9 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from fmnist.benchmark.config import BenchmarkConfig, torch_method
-from fmnist.benchmark.keras_runs import NAIVE_TF_DEFAULTS
-from fmnist.benchmark.measure import load_average, machine_info, peak_rss_mb, summarize, utc_now
+from fmnist.backend import import_backend_quietly
+from fmnist.course.benchmark.config import BenchmarkConfig, torch_method
+from fmnist.course.paths import benchmarks_dir
+from fmnist.course.profiles import get_profile
+from fmnist.course.benchmark.keras_runs import NAIVE_TF_DEFAULTS
+from fmnist.course.benchmark.measure import load_average, machine_info, peak_rss_mb, summarize, utc_now
 
 SCHEMA = "fmnist-benchmark/1"
 #: Issue F's throughput targets on cnn_medium: (numerator, denominator) -> minimum ratio. "Naive
@@ -41,10 +44,8 @@ TARGET_PRESET = "cnn_medium"
 
 
 def default_out_path() -> Path:
-    from fmnist.config import REPO_ROOT
-
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return REPO_ROOT / "benchmarks" / "results" / f"benchmark-{stamp}.json"
+    return benchmarks_dir() / f"benchmark-{stamp}.json"
 
 
 def _check_out(out: Path) -> Path:
@@ -70,10 +71,10 @@ def _methods(preset: str, cfg: BenchmarkConfig, torch_ok: bool) -> list[str]:
 
 
 def _run_job(preset, method, x, y, cfg, variants, inference, repeat):
-    from fmnist.benchmark.keras_runs import (
+    from fmnist.course.benchmark.keras_runs import (
         measure_inference, run_keras_default, run_keras_naive, run_keras_naive_tf_defaults,
     )  # fmt: skip
-    from fmnist.benchmark.torch_ref import run_torch
+    from fmnist.course.benchmark.torch_ref import run_torch
 
     if method == "keras_default":
         rec, model = run_keras_default(preset, x, y, cfg.epochs, cfg.seed)
@@ -85,7 +86,7 @@ def _run_job(preset, method, x, y, cfg, variants, inference, repeat):
     if method == NAIVE_TF_DEFAULTS:
         return run_keras_naive_tf_defaults(preset, x, y, cfg.epochs, cfg.seed, cfg.naive_batch_size)
     if method.startswith("torch"):
-        from fmnist.benchmark.keras_runs import default_batch_size
+        from fmnist.course.benchmark.keras_runs import default_batch_size
 
         threads = {torch_method(t): t for t in cfg.torch_threads}[method]
         rec = run_torch(preset, x, y, cfg.epochs, default_batch_size(), cfg.seed, threads)
@@ -108,19 +109,17 @@ def run_benchmark(
         log: progress and table printer (``print``; pass ``lambda s: None`` to silence).
         argv: the command line, recorded in the JSON.
     """
-    from fmnist.config import import_tensorflow_quietly
-
     cfg = config if config is not None else BenchmarkConfig()
     if not isinstance(cfg, BenchmarkConfig):
         raise TypeError(f"config must be a BenchmarkConfig, got {type(cfg).__name__}")
     out = _check_out(Path(cfg.out) if cfg.out is not None else default_out_path())
-    import_tensorflow_quietly()
-    from fmnist.benchmark.flops import count_flops, measure_gemm
-    from fmnist.benchmark.keras_runs import benchmark_data, default_batch_size, default_steps_per_execution
-    from fmnist.benchmark.regression import CONFIGS, regression_data, run_regression_config
-    from fmnist.benchmark.torch_ref import torch_status
+    import_backend_quietly()
+    from fmnist.course.benchmark.flops import count_flops, measure_gemm
+    from fmnist.course.benchmark.keras_runs import benchmark_data, default_batch_size, default_steps_per_execution
+    from fmnist.course.benchmark.regression import CONFIGS, regression_data, run_regression_config
+    from fmnist.course.benchmark.torch_ref import torch_status
     from fmnist.model import build_model, preset_layout
-    from fmnist.report import atomic_write_text
+    from fmnist.course.report import atomic_write_text
 
     presets = cfg.resolved_presets()
     started, t_start, load_start = utc_now(), time.perf_counter(), load_average()
@@ -197,14 +196,14 @@ def run_benchmark(
     result = _json_safe(result)
     atomic_write_text(out, json.dumps(result, indent=2, allow_nan=False, default=str) + "\n")
     result["out"] = str(out)
-    from fmnist.benchmark.output import format_report
+    from fmnist.course.benchmark.output import format_report
 
     log(format_report(result))
     return result
 
 
 def _torch_default_threads():
-    from fmnist.benchmark.torch_ref import DEFAULT_THREADS
+    from fmnist.course.benchmark.torch_ref import DEFAULT_THREADS
 
     return DEFAULT_THREADS.get("threads")
 
@@ -312,8 +311,7 @@ def _inference_rows(inference, batch_size) -> list[dict[str, Any]]:
 
 
 def _regression_summary(regression, source) -> dict[str, Any]:
-    from fmnist.benchmark.regression import CONFIGS, PRESET
-    from fmnist.config import get_profile
+    from fmnist.course.benchmark.regression import CONFIGS, PRESET
 
     full_epochs = get_profile("full").regression_epochs
     groups: dict[str, list[dict]] = defaultdict(list)

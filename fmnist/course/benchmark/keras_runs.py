@@ -13,7 +13,7 @@ and inference; plus the benchmark's input data.
 
 Example::
 
-    >>> from fmnist.benchmark.keras_runs import benchmark_data, run_keras_default
+    >>> from fmnist.course.benchmark.keras_runs import benchmark_data, run_keras_default
     >>> data, source = benchmark_data(["cnn_medium"], samples=256, data="synthetic")
     >>> rec, model = run_keras_default("cnn_medium", *data["cnn"], epochs=2)
     >>> rec["images_per_sec"] > 0
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from fmnist.benchmark.measure import EpochTimer, current_rss_mb, epoch_fields, onednn_enabled, peak_rss_mb
+from fmnist.course.benchmark.measure import EpochTimer, current_rss_mb, epoch_fields, onednn_enabled, peak_rss_mb
 
 N_CLASSES = 10
 NAIVE_TF_DEFAULTS = "keras_naive[tf_defaults]"
@@ -43,7 +43,7 @@ NAIVE_TF_DEFAULTS = "keras_naive[tf_defaults]"
 #: TF_ENABLE_ONEDNN_OPTS once, at import), then fmnist, whose import sets the variable too late.
 _CHILD_CODE = (
     "import tensorflow\n"
-    "from fmnist.benchmark.keras_runs import naive_child_main\n"
+    "from fmnist.course.benchmark.keras_runs import naive_child_main\n"
     "naive_child_main()\n"
 )
 

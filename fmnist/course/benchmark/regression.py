@@ -22,7 +22,7 @@ Configurations (``CONFIGS``):
 
 Example::
 
-    >>> from fmnist.benchmark.regression import run_regression_config
+    >>> from fmnist.course.benchmark.regression import run_regression_config
     >>> rec = run_regression_config("train_default", epochs=5)
     >>> rec["epoch_ms"] > 0
     True
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from fmnist.benchmark.keras_runs import default_batch_size, fresh_session
+from fmnist.course.benchmark.keras_runs import default_batch_size, fresh_session
 
 PRESET = "regression_2layer"
 REPEAT = 10  # passes per Keras epoch in ``fit_dataset_repeat10``

@@ -118,9 +118,10 @@ def _cmd_train(args) -> int:
     import datetime as dt
     from pathlib import Path
 
-    from fmnist.config import RUNS_DIR, get_profile
+    from fmnist.course.paths import runs_dir
+    from fmnist.course.profiles import get_profile
     from fmnist.evaluation import evaluate
-    from fmnist.experiments import recipe
+    from fmnist.course.experiments import recipe
     from fmnist.atomic import atomic_write_text
     from fmnist.checks import check_int
     from fmnist.model import build_model, compile_model, get_preset, make_optimizer, save_model
@@ -146,7 +147,7 @@ def _cmd_train(args) -> int:
 
         plan["augment"] = build_augmentation(seed=args.seed)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_dir = Path(args.run_dir or RUNS_DIR / f"{args.preset}-{stamp}")
+    run_dir = Path(args.run_dir or runs_dir() / f"{args.preset}-{stamp}")
     run_dir.mkdir(parents=True, exist_ok=True)
     train_xy, dev_xy, test_xy = _training_data(preset.layout, profile, args.subset, args.seed)
     model = compile_model(
@@ -177,7 +178,7 @@ def _cmd_train(args) -> int:
     print(f"{args.preset}: {shown}; {result.epochs_run} epochs in {result.wall_time:.1f} s "
           f"({result.images_per_sec:,.0f} img/s)")  # fmt: skip
     if args.record:
-        from fmnist.report import record_training
+        from fmnist.course.report import record_training
 
         name = f"{args.preset} ({args.recipe} recipe{''.join('; ' + d for d in departures)})"
         path = record_training("fmnist train", name, result, metrics, profile=profile.name, **options)
@@ -236,7 +237,7 @@ def _tuning_data(space, profile, subset_n: int | None, seed: int):
 def _cmd_tune(args) -> int:
     import pandas as pd
 
-    from fmnist.config import get_profile
+    from fmnist.course.profiles import get_profile
     from fmnist.tuning import get_space, run_search
 
     profile = get_profile(args.profile)
@@ -277,8 +278,9 @@ def _cmd_tune_seeds(args) -> int:
     import pandas as pd
 
     from fmnist.atomic import atomic_write_text
-    from fmnist.config import REPORTS_DIR, get_profile
-    from fmnist.report import machine_summary
+    from fmnist.course.paths import reports_dir
+    from fmnist.course.profiles import get_profile
+    from fmnist.course.report import machine_summary
     from fmnist.tuning import get_space
     from fmnist.tuning.results import check_tolerance
     from fmnist.tuning.seeds import (
@@ -298,7 +300,7 @@ def _cmd_tune_seeds(args) -> int:
     check_goal(args.goal)
     trials, epochs, _ = profile.tuning_budget(space.layout)
     x, y, x_val, y_val = _tuning_data(space, profile, args.subset, args.data_seed)
-    out = Path(args.out or REPORTS_DIR / "tuning" / f"{args.space}_seeds__{profile.name}.json")
+    out = Path(args.out or reports_dir() / "tuning" / f"{args.space}_seeds__{profile.name}.json")
     started, clock = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
 
     def progress(seed, name, result):
@@ -332,7 +334,7 @@ def _cmd_tune_seeds(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from fmnist.report import CELL_TIMEOUT, build_reports
+    from fmnist.course.report import CELL_TIMEOUT, build_reports
 
     index = build_reports(
         profile=args.profile, notebooks=args.notebooks or None,
@@ -344,7 +346,7 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_results(args) -> int:
-    from fmnist.report import load_results, results_dir, results_markdown, update_readme
+    from fmnist.course.report import load_results, results_dir, results_markdown, update_readme
 
     results = load_results(args.dir or results_dir(), profile=args.profile)
     if args.readme:
@@ -372,8 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--quiet", action="store_true", help="no output; exit 0 iff verified")
     data.set_defaults(func=_cmd_data)
 
-    from fmnist.config import PROFILES
-    from fmnist.experiments import RECIPES
+    from fmnist.course.profiles import PROFILES
+    from fmnist.course.experiments import RECIPES
 
     train = sub.add_parser("train", help="train a preset and write model + history to a run dir")
     train.add_argument("preset", help="preset name, e.g. mlp_medium or cnn_medium")
@@ -387,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--recipe", choices=RECIPES, default="default",
                        help="default: for CNNs cosine decay + flips and 2-pixel shifts over the "
                             "profile's cnn_best_epochs; plain: constant rate, no augmentation "
-                            "(fmnist.experiments.recipe)")
+                            "(fmnist.course.experiments.recipe)")
     train.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None,
                        help="cosine: decay the learning rate to ~0 over the epochs "
                             "(default: the recipe's)")
@@ -473,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write the table into PATH's results block instead of printing it")
     results.set_defaults(func=_cmd_results)
 
-    from fmnist.benchmark import add_benchmark_parser
+    from fmnist.course.benchmark import add_benchmark_parser
 
     add_benchmark_parser(sub)
     return parser
@@ -482,9 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command != "data":  # the data commands do not need TensorFlow
-        from fmnist.config import import_tensorflow_quietly
+        from fmnist.backend import import_backend_quietly
 
-        import_tensorflow_quietly()
+        import_backend_quietly()
     try:
         return args.func(args)
     except (ValueError, TypeError, KeyError, RuntimeError, OSError) as exc:

@@ -2,7 +2,7 @@
 
 Example::
 
-    >>> from fmnist.benchmark.config import BenchmarkConfig
+    >>> from fmnist.course.benchmark.config import BenchmarkConfig
     >>> cfg = BenchmarkConfig.make_tiny(out="/tmp/bench.json")
     >>> cfg.epochs, cfg.repeats, cfg.data
     (2, 1, 'synthetic')
@@ -84,7 +84,7 @@ class Variant:
 
 @dataclasses.dataclass(frozen=True)
 class BenchmarkConfig:
-    """Settings of one benchmark run (see :mod:`fmnist.benchmark` for what is measured).
+    """Settings of one benchmark run (see :mod:`fmnist.course.benchmark` for what is measured).
 
     Attributes:
         presets: classification presets to train; ``None`` means every registered one.

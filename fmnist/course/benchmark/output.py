@@ -3,7 +3,7 @@
 Example::
 
     >>> import json
-    >>> from fmnist.benchmark.output import format_report
+    >>> from fmnist.course.benchmark.output import format_report
     >>> print(format_report(json.load(open("benchmarks/results/benchmark-....json"))))
 """
 
