@@ -31,6 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fmnist.course.report import record_training
+from fmnist.data import build_augmentation
+from fmnist.evaluation import compare, evaluate
+from fmnist.interpret import layer_weights
+from fmnist.model import build_model, compile_model, get_preset
+from fmnist.training import set_seed, train
+
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -81,7 +88,6 @@ def recipe(name: str, layout: str, profile, seed: int = 0) -> dict[str, Any]:
         raise ValueError(f"unknown layout {layout!r}; valid layouts: {', '.join(baseline)}")
     if name == "plain" or layout != "cnn":
         return {"epochs": baseline[layout], "lr_schedule": None, "augment": None}
-    from fmnist.data import build_augmentation
 
     shifts = build_augmentation(flip=True, rotation=0.0, noise=0.0, erasing=0.0,
                                 translation=0.07, seed=seed)  # fmt: skip
@@ -157,7 +163,6 @@ class Experiment:
 
     def test_table(self, x_test, y_test) -> pd.DataFrame:
         """Evaluate every model once on the test set (seed-003 style comparison table)."""
-        from fmnist.evaluation import compare, evaluate
 
         for name, result in self.results.items():
             self.test_metrics[name] = evaluate(result.model, x_test, y_test)
@@ -168,7 +173,6 @@ class Experiment:
 
     def record(self, notebook: str) -> list:
         """Record every tested model for the report index (call :meth:`test_table` first)."""
-        from fmnist.course.report import record_training
 
         if not self.test_metrics:
             raise RuntimeError("call test_table(x_test, y_test) before record()")
@@ -217,9 +221,6 @@ def run_experiments(
     Augmented runs are not bit-reproducible in any case: ``fmnist.data.make_dataset``
     applies the layer in parallel ``map`` calls, which draw from its state in no fixed order.
     """
-    from fmnist.interpret import layer_weights
-    from fmnist.model import build_model, compile_model, get_preset
-    from fmnist.training import set_seed, train
 
     if not configs:
         raise ValueError("run_experiments needs at least one configuration")

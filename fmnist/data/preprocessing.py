@@ -18,6 +18,7 @@ from sklearn.model_selection import train_test_split
 
 from fmnist import checks
 from fmnist.checks import check_int
+from fmnist.data.sources import CLASS_NAMES, load_dataset
 
 IMAGE_SHAPE = (28, 28)
 LAYOUTS = {"mlp": (784,), "cnn": (28, 28, 1)}
@@ -207,7 +208,6 @@ def load_splits(
     The official test set is never touched by the split. With ``standardize=True`` the
     mean/std come from the training part only and are applied to all three splits.
     """
-    from fmnist.data.sources import CLASS_NAMES, load_dataset
 
     (x, y), (x_test, y_test) = load_dataset(name, data_dir=data_dir)
     (x_tr, y_tr), (x_dev, y_dev) = stratified_split(x, y, dev_fraction, seed)

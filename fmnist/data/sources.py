@@ -36,6 +36,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from fmnist.atomic import atomic_path
 from fmnist.data.idx import IDXFormatError, parse_idx, read_payload
@@ -362,7 +363,6 @@ def checksum_report(name: str = "fashion_mnist", data_dir=None):
 
     Returns a pandas DataFrame (for notebooks and ``fmnist data info``).
     """
-    import pandas as pd
 
     spec = get_spec(name)
     directory = find_dataset(name, data_dir)

@@ -36,6 +36,7 @@ from fmnist.tuning.distributed import (
     distributed_role,
     free_port,
 )
+from fmnist.tuning.kerastuner_engine import read_executions
 from fmnist.tuning.results import (
     BASE_COLUMNS,
     RefitResult,
@@ -68,7 +69,6 @@ from fmnist.tuning.trials import Objective, ObjectiveError, make_objective
 
 def read_executions(run_dir):
     """Every trial execution logged by every KerasTuner process of a run (see the engine)."""
-    from fmnist.tuning.kerastuner_engine import read_executions as _read
 
     return _read(run_dir)
 

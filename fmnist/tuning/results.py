@@ -34,6 +34,10 @@ import pandas as pd
 
 from fmnist.atomic import atomic_write_text
 from fmnist.checks import check_real
+from fmnist.evaluation import evaluate
+from fmnist.training import set_seed, train
+from fmnist.tuning.spaces import space_for_data
+from fmnist.tuning.trials import build_compiled, make_objective
 
 __all__ = [
     "BASE_COLUMNS", "RESULTS_FILE", "SHARE_COLUMN", "SPEC_FILE", "RefitResult", "SearchResult", "anytime_curve",
@@ -138,8 +142,6 @@ def check_tolerance(tolerance: Any) -> float:
 
 # ------------------------------------------------------------------------- selection
 def _metric_and_mode(results: pd.DataFrame, metric: str | None, mode: str | None) -> tuple[str, str]:
-    from fmnist.tuning.trials import make_objective
-
     metric = metric or results.attrs.get("objective")
     if metric is None:
         candidates = metric_columns(results)
@@ -371,10 +373,6 @@ def refit_best(
         epochs: training epochs (e.g. the search's epochs, or more for the final model).
         batch_size: used when the configuration has no ``batch_size``.
     """
-    from fmnist.evaluation import evaluate
-    from fmnist.training import set_seed, train
-    from fmnist.tuning.spaces import space_for_data
-    from fmnist.tuning.trials import build_compiled
 
     space = space_for_data(space, x_train, y_train)
     if isinstance(config_or_results, pd.DataFrame):

@@ -33,6 +33,7 @@ import pandas as pd
 from fmnist.checks import check_int
 from fmnist.model.errors import UnknownNameError
 from fmnist.tuning.distributed import DistributedConfigError, distributed_role
+from fmnist.tuning.kerastuner_engine import MAX_SEED, RESERVED_TUNER_KWARGS, run_kerastuner
 from fmnist.tuning.results import (
     SPEC_FILE,
     SearchResult,
@@ -45,6 +46,7 @@ from fmnist.tuning.results import (
 )
 from fmnist.tuning.space import SearchSpace
 from fmnist.tuning.spaces import space_for_data
+from fmnist.tuning.talos_engine import run_talos
 from fmnist.tuning.trials import Objective, check_objective, make_objective
 
 __all__ = ["ENGINES", "TUNERS", "SearchSettings", "run_search"]
@@ -109,8 +111,6 @@ def _check_seed(seed: Any, engine: str) -> int:
     """``seed`` as an int >= 0; for KerasTuner also below the seed fmnist seed 0 is mapped to."""
     seed = check_int(seed, "seed", minimum=0)
     if engine == "kerastuner":
-        from fmnist.tuning.kerastuner_engine import MAX_SEED
-
         if seed >= MAX_SEED:
             raise ValueError(
                 f"seed must be an int in [0, {MAX_SEED - 1}] for engine 'kerastuner' (KerasTuner "
@@ -129,8 +129,6 @@ def _check_tuner_kwargs(engine: str, tuner_kwargs: Any) -> dict[str, Any]:
         raise ValueError(f"tuner_kwargs is for engine 'kerastuner' (extra arguments of its tuner); "
                          f"engine {engine!r} takes none, got {sorted(tuner_kwargs)}")  # fmt: skip
     if tuner_kwargs:
-        from fmnist.tuning.kerastuner_engine import RESERVED_TUNER_KWARGS
-
         reserved = [k for k in tuner_kwargs if k in RESERVED_TUNER_KWARGS]
         if reserved:
             raise ValueError(
@@ -352,13 +350,9 @@ def run_search(
     status, results = "interrupted", None
     try:
         if engine == "talos":
-            from fmnist.tuning.talos_engine import run_talos
-
             run_talos(settings)
             results = load_results(run_dir) if (run_dir / "results.csv").exists() else None
         else:
-            from fmnist.tuning.kerastuner_engine import run_kerastuner
-
             _, results = run_kerastuner(settings)
         status = "complete"
     except BaseException as exc:

@@ -33,6 +33,7 @@ import pandas as pd
 from fmnist.checks import check_real
 from fmnist.tuning.results import SHARE_COLUMN as SHARE
 from fmnist.tuning.results import SearchResult, check_tolerance, compare_searches
+from fmnist.tuning.search import _check_engine, _check_seed, _check_tuner_kwargs, run_search
 
 
 def _check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
@@ -45,8 +46,6 @@ def _check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
 
 
 def _check_searches(searches: Mapping[str, tuple[str, str]]) -> None:
-    from fmnist.tuning.search import _check_engine
-
     if not isinstance(searches, Mapping) or not searches:
         raise ValueError("searches must be a non-empty mapping of name -> (engine, tuner), "
                          "e.g. {'hyperband': ('kerastuner', 'hyperband')}")  # fmt: skip
@@ -87,7 +86,6 @@ def repeat_searches(
     every run unchanged, so the seed is the only thing that differs between repetitions.
     ``on_search_end(seed, name, result)`` is called after each run (progress, logging).
     """
-    from fmnist.tuning.search import _check_seed, _check_tuner_kwargs, run_search
 
     seeds = _check_seeds(seeds)
     _check_searches(searches)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "FIT_PARAMS", "RESERVED_NAMES", "Boolean", "Choice", "LogRange", "Param", "Range",
@@ -332,7 +333,6 @@ class SearchSpace:
 
     def summary(self):
         """DataFrame: one row per hyperparameter with its domain and grid values."""
-        import pandas as pd
 
         rows = [
             {"hyperparameter": n, "domain": type(p).__name__, "grid": p.grid(), "n": len(p.grid())}

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from fmnist.model import build_cnn, build_mlp, build_regression_net, compile_model
 from fmnist.model.errors import UnknownNameError
 from fmnist.tuning.space import Choice, LogRange, Range, SearchSpace, SearchSpaceError
 
@@ -34,8 +35,6 @@ _SGD_VARIANTS = {"sgd_nesterov": {"momentum": 0.9, "nesterov": True}, "sgd": {"m
 
 
 def _compile(model, optimizer: str, learning_rate: float, task: str = "classification"):
-    from fmnist.model import compile_model
-
     if optimizer in _SGD_VARIANTS:
         return compile_model(model, "sgd", learning_rate, task=task, **_SGD_VARIANTS[optimizer])
     return compile_model(model, optimizer, learning_rate, task=task)
@@ -47,7 +46,6 @@ def mlp_model(
     batch_norm=False, l2=0.0,
 ):  # fmt: skip
     """Compiled :func:`fmnist.model.build_mlp`; hidden layer i has ``units_i`` (0 = absent)."""
-    from fmnist.model import build_mlp
 
     hidden = tuple(int(u) for u in (units_1, units_2, units_3) if u)
     model = build_mlp(
@@ -107,7 +105,6 @@ def cnn_model(
     ``filters`` is the first block's width; each later block doubles it, capped at 128.
     Pooling uses "same" padding so strides 2 plus pooling never shrink a map below 1x1.
     """
-    from fmnist.model import build_cnn
 
     if architecture not in CNN_LAYOUTS:
         raise UnknownNameError(
@@ -132,7 +129,6 @@ def regression_model(
     learning_rate=1e-3, optimizer="adam", kernel_initializer="glorot_uniform",
 ):  # fmt: skip
     """Compiled :func:`fmnist.model.build_regression_net` with ``n_layers`` x ``units``."""
-    from fmnist.model import build_regression_net
 
     model = build_regression_net(
         hidden_units=(int(units),) * int(n_layers), activation=activation,

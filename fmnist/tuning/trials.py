@@ -23,7 +23,12 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import keras
 import numpy as np
+
+from fmnist.evaluation import evaluate
+from fmnist.model import check_input_shape, compile_model
+from fmnist.training import cross_validate, set_seed, train
 
 __all__ = [
     "Objective", "ObjectiveError", "TrialOutcome", "build_compiled", "check_objective", "make_objective",
@@ -82,7 +87,6 @@ def make_objective(name: str | Objective, mode: str | None = None) -> Objective:
 
 def build_compiled(space, config: Mapping[str, Any]):
     """``space.build(config)``, checked to be a Keras model and compiled if the builder did not."""
-    import keras
 
     model = space.build(config)
     if not isinstance(model, keras.Model):
@@ -90,8 +94,6 @@ def build_compiled(space, config: Mapping[str, Any]):
             f"the builder of space {space.name!r} must return a keras.Model, got {type(model).__name__}"
         )
     if not model.compiled:  # custom builders may leave compiling to us
-        from fmnist.model import compile_model
-
         compile_model(model, task=space.task)
     return model
 
@@ -102,10 +104,6 @@ def check_objective(space, objective: Objective, x: np.ndarray, y: np.ndarray) -
     Also catches data that does not fit the model's input before any trial runs. Returns the
     objective names the model supports.
     """
-    import keras
-
-    from fmnist.evaluation import evaluate
-    from fmnist.model import check_input_shape
 
     keras.backend.clear_session()
     model = build_compiled(space, space.defaults())
@@ -156,7 +154,6 @@ def run_validation_trial(
     callbacks: list | None = None, model=None,
 ) -> TrialOutcome:  # fmt: skip
     """Train one configuration on ``(x, y)`` and score it on the dev set."""
-    from fmnist.training import set_seed, train
 
     start = time.perf_counter()
     if model is None:
@@ -181,7 +178,6 @@ def run_cv_trial(
     batch_size: int = 128, patience: int | None = None, verbose: int = 0, seed: int = 0,
 ) -> TrialOutcome:  # fmt: skip
     """K-fold cross-validate one configuration on ``(x, y)`` (fresh model per fold)."""
-    from fmnist.training import cross_validate, set_seed
 
     start = time.perf_counter()
     set_seed(seed)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-
-import importlib
 
 import matplotlib as mpl
 import numpy as np
@@ -18,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from fmnist.checks import check_finite, check_labels
+from fmnist.data import FASHION_MNIST_CLASSES
 
 #: Colors with a fixed meaning in every figure.
 CORRECT_COLOR = "#2a9d4b"
@@ -155,8 +155,6 @@ def image_axes(ax: Axes) -> None:
 def class_names(names: Sequence[str] | None, labels=None) -> list[str]:
     """``names`` (default ``fmnist.data.FASHION_MNIST_CLASSES``), checked against ``labels``."""
     if names is None:
-        from fmnist.data import FASHION_MNIST_CLASSES  # lazy: keep import order flexible
-
         names = FASHION_MNIST_CLASSES
     names = [str(n) for n in names]
     if labels is not None:

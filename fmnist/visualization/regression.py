@@ -9,6 +9,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from fmnist.data import DOMAIN, GAPS, true_function
 from fmnist.visualization._common import (
     DIVERGING_CMAP,
     GAP_COLOR,
@@ -28,8 +29,6 @@ def _is_default(value) -> bool:
 
 
 def _regression_defaults():
-    from fmnist.data import DOMAIN, GAPS, true_function  # lazy: only the defaults need it
-
     return DOMAIN, GAPS, true_function
 
 

@@ -10,9 +10,10 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from fmnist.evaluation import confusion
+from fmnist.interpret import layer_weights
 from fmnist.visualization._common import (
     BEST_COLOR,
-    class_names as _class_names,
     figure_title,
     grid_shape,
     hide_unused,
@@ -23,6 +24,9 @@ from fmnist.visualization._common import (
     single_axes,
     styled,
     to_labels,
+)
+from fmnist.visualization._common import (
+    class_names as _class_names,
 )
 
 _METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "mse": "MSE", "mae": "MAE"}
@@ -145,7 +149,6 @@ def plot_confusion_matrix(y_true=None, y_pred=None, cm=None,
     if cm is None:
         if y_true is None or y_pred is None:
             raise ValueError("pass y_true and y_pred, or a confusion matrix cm")
-        from fmnist.evaluation import confusion  # imports Keras: only when counts are needed
 
         y_true, y_pred = to_labels(y_true, "y_true"), to_labels(y_pred, "y_pred")
         names = _class_names(class_names, np.concatenate([y_true, y_pred]))
@@ -236,8 +239,6 @@ def plot_weight_histograms(before, after=None, layers: Sequence[str] | None = No
     """
     def as_weights(source) -> dict:
         if hasattr(source, "layers"):  # a model: import TensorFlow only when needed
-            from fmnist.interpret import layer_weights
-
             return layer_weights(source)
         if not isinstance(source, Mapping):
             raise TypeError("weights must be a model or a {layer: array} dict, got "
