@@ -67,12 +67,6 @@ from fmnist.tuning.spaces import CNN_LAYOUTS, SPACES, get_space, space_for_data
 from fmnist.tuning.trials import Objective, ObjectiveError, make_objective
 
 
-def read_executions(run_dir):
-    """Every trial execution logged by every KerasTuner process of a run (see the engine)."""
-
-    return _read(run_dir)
-
-
 __all__ = [
     "BASE_COLUMNS", "CNN_LAYOUTS", "ENGINES", "SPACES", "TUNERS", "Boolean", "Choice", "anytime_curve",
     "compare_over_seeds", "compare_searches", "epochs_to_reach", "repeat_searches",
