@@ -3,6 +3,7 @@
 * Kernels inherit this process's environment: the quick profile unless told otherwise, and
   throw-away results and runs directories so validation runs never touch ``reports/results``
   or ``runs/``; they are removed when the session ends (given ones are left alone).
+* The course's home is this checkout (``$FMNIST_HOME``, unless given), as for ``make``.
 * stderr streams (TensorFlow/absl start-up lines, Python warnings) are not compared: they
   vary between machines and library versions and carry no result.
 """
@@ -12,7 +13,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
+os.environ.setdefault("FMNIST_HOME", str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("FMNIST_PROFILE", "quick")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
