@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= quick
+# Extras installed into .venv: add jax,torch for the other Keras backends (.ci/run does).
+EXTRAS ?= dev
 # Runs, reports and records of this checkout go to its root (fmnist.course.paths).
 export FMNIST_HOME ?= $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
@@ -30,7 +32,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $@
 
 # Offline first: the Debian package when we may install it, else a verified download.
