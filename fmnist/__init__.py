@@ -1,12 +1,15 @@
 """fmnist: a Keras 3 course package for supervised deep learning on Fashion-MNIST.
 
-The data flow is visible in the module names::
+Four layers; imports point down only (``lint-imports`` checks it, contracts in setup.cfg)::
 
-    fmnist.data -> fmnist.model -> fmnist.training -> fmnist.evaluation
-        -> fmnist.visualization / fmnist.interpret / fmnist.gradients
-        -> fmnist.tuning -> fmnist.course.report -> fmnist.course.cli
+    course    fmnist.course.*  profiles, paths, notebook start-up, experiments, reports, CLI
+    plotting  fmnist.visualization
+    core      fmnist.data -> model -> prediction/callbacks -> training
+                  -> evaluation/interpret/gradients -> tuning   (plus checks, atomic)
+    backend   fmnist.backend   the only code that imports tensorflow, jax or torch
 
-Importing ``fmnist`` is cheap: TensorFlow is only imported by the modules that need it.
+The core library knows no profiles, repository paths or records; it runs on every Keras
+backend (``KERAS_BACKEND=tensorflow|jax|torch``). Importing ``fmnist`` itself is cheap.
 """
 
 import os as _os

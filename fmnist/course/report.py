@@ -179,6 +179,7 @@ def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT):
         ReportError: naming the notebook and the failing (or timed-out) cell: index and first
             source line.
     """
+    # nbformat/nbclient/nbconvert come with the dev extra; only running reports needs them.
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
@@ -209,7 +210,7 @@ def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT):
 
 def export_html(nb, destination: Path) -> Path:
     """Export an executed notebook to a standalone HTML file (atomically)."""
-    from nbconvert import HTMLExporter
+    from nbconvert import HTMLExporter  # optional: the dev extra (as execute_notebook)
 
     body, _ = HTMLExporter().from_notebook_node(nb)
     return atomic_write_text(destination, body)
@@ -242,7 +243,7 @@ def build_reports(
     A failing notebook raises :class:`ReportError` naming notebook and cell; reports already
     written are kept (each file is written atomically once its notebook succeeded).
     """
-    import nbformat
+    import nbformat  # optional: the dev extra (as execute_notebook)
 
     prof = get_profile(profile)
     timeout = check_int(timeout, "timeout", note=" (seconds)")
