@@ -99,16 +99,16 @@ def test_dev_table_reports_the_returned_models_epoch():
 
 
 def test_config_lr_schedule_reaches_train(monkeypatch):
-    import fmnist.training
+    from fmnist.course import experiments
 
     seen = []
-    real_train = fmnist.training.train
+    real_train = experiments.train
 
     def spy(*args, **kwargs):
         seen.append(kwargs["lr_schedule"])
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(fmnist.training, "train", spy)
+    monkeypatch.setattr(experiments, "train", spy)  # the name run_experiments calls
     run_experiments({"cosine": Config("mlp_shallow", lr_schedule="cosine"), "constant": "mlp_shallow"},
                     _data(64, 0), _data(32, 1), epochs=1, batch_size=32, log=None)  # fmt: skip
     assert seen == ["cosine", None]
