@@ -1,7 +1,8 @@
 """Interpretability: what the trained networks look at, as plain NumPy arrays.
 
-This module only *computes*; :mod:`fmnist.visualization` draws the results. All functions work
-on functional Keras models (built with an explicit ``keras.Input``, as every builder in
+This module only *computes*; :mod:`fmnist.visualization` draws the results. It runs on every
+Keras backend: the gradients come from :func:`fmnist.backend.input_gradient`, the rest is
+``keras.ops`` and NumPy. All functions work on functional Keras models (built with an explicit ``keras.Input``, as every builder in
 :mod:`fmnist.model` does) and use the layer names of the contract (``hidden_i``, ``conv_i``,
 ``pool_i``, ``output``).
 
@@ -26,8 +27,8 @@ from typing import NamedTuple
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from fmnist.backend import input_gradient
 from fmnist.checks import check_int, check_real
 
 __all__ = [
@@ -144,6 +145,15 @@ def _units(tensor) -> int:
     return int(tensor.shape[-1])
 
 
+def _numpy(value) -> np.ndarray:
+    """A backend tensor or Keras variable as NumPy (``np.asarray`` refuses torch tensors that
+    require grad; ``convert_to_numpy`` detaches them). Variables go through their own
+    ``__array__`` (it detaches on torch; ``convert_to_numpy`` of a variable makes TF warn)."""
+    if isinstance(value, keras.Variable):
+        return np.asarray(value)
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
 # --------------------------------------------------------------------------------------------
 # scores: layer outputs, with logits instead of softmax probabilities
 # --------------------------------------------------------------------------------------------
@@ -194,11 +204,11 @@ def receptive_fields(mlp: keras.Model, layer: str, image_shape: tuple[int, int] 
     product = None
     for current in mlp.layers:
         if isinstance(current, keras.layers.Dense):
-            kernel = np.asarray(current.kernel, dtype=np.float64)
+            kernel = _numpy(current.kernel).astype(np.float64)
             product = kernel if product is None else product @ kernel
         elif isinstance(current, keras.layers.BatchNormalization) and product is not None:
-            gamma = np.asarray(current.gamma) if current.scale else 1.0
-            product = product * (gamma / np.sqrt(np.asarray(current.moving_variance)
+            gamma = _numpy(current.gamma) if current.scale else 1.0
+            product = product * (gamma / np.sqrt(_numpy(current.moving_variance)
                                                  + current.epsilon))
         elif not isinstance(current, _PASS_THROUGH):
             raise ValueError(f"receptive_fields needs a chain of Dense layers; {current.name!r} "
@@ -229,7 +239,7 @@ def conv_filters(cnn: keras.Model, layer: str | None = None) -> np.ndarray:
             names = [c.name for c in conv_layers(cnn)] or ["none"]
             raise ValueError(f"layer {layer!r} is a {type(target).__name__}, not a conv layer; "
                              f"conv layers: {', '.join(names)}")
-    kernel = np.asarray(target.kernel)  # (kh, kw, in, out) or (kh, kw, in, multiplier)
+    kernel = _numpy(target.kernel)  # (kh, kw, in, out) or (kh, kw, in, multiplier)
     return np.transpose(kernel, (3, 0, 1, 2)).copy()
 
 
@@ -239,7 +249,7 @@ def layer_weights(model: keras.Model) -> dict[str, np.ndarray]:
     Take one snapshot before and one after training for weight histograms.
     """
     _check_model(model)
-    return {layer.name: np.asarray(layer.kernel).ravel().copy()
+    return {layer.name: _numpy(layer.kernel).ravel().copy()
             for layer in model.layers if getattr(layer, "kernel", None) is not None}
 
 
@@ -251,7 +261,7 @@ def _layer_outputs(model, inputs: np.ndarray, layers: list) -> dict[str, np.ndar
     values = probe(inputs, training=False)
     if not isinstance(values, (list, tuple)):
         values = [values]
-    return {layer.name: np.asarray(value) for layer, value in zip(layers, values)}
+    return {layer.name: _numpy(value) for layer, value in zip(layers, values)}
 
 
 def feature_maps(cnn: keras.Model, image, layers: list[str] | None = None
@@ -327,20 +337,19 @@ def activation_patterns(model: keras.Model, inputs, layers: list[str] | None = N
 # --------------------------------------------------------------------------------------------
 # gradient-based methods
 # --------------------------------------------------------------------------------------------
-def _gaussian_blur(batch: tf.Tensor, sigma: float, hw: tuple[int, int]) -> tf.Tensor:
+def _gaussian_blur(batch: np.ndarray, sigma: float, hw: tuple[int, int]) -> np.ndarray:
+    """Separable Gaussian blur of one image (NumPy: it is applied between gradient steps)."""
     shape = batch.shape
-    images = tf.reshape(batch, (1, hw[0], hw[1], -1))
+    images = batch.reshape(hw[0], hw[1], -1)
     radius = max(1, min(int(math.ceil(3 * sigma)), min(hw) - 1))
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     taps = (taps / taps.sum()).astype(np.float32)
-    channels = int(images.shape[-1])
-    # Separable filter, reflect padding so borders are not darkened.
-    images = tf.pad(images, [[0, 0], [radius, radius], [radius, radius], [0, 0]], "REFLECT")
-    row = np.tile(taps[None, :, None, None], (1, 1, channels, 1))
-    col = np.tile(taps[:, None, None, None], (1, 1, channels, 1))
-    images = tf.nn.depthwise_conv2d(images, row, [1, 1, 1, 1], "VALID")
-    images = tf.nn.depthwise_conv2d(images, col, [1, 1, 1, 1], "VALID")
-    return tf.reshape(images, shape)
+    # Separable filter, reflect padding (edge not repeated) so borders are not darkened.
+    images = np.pad(images, [(radius, radius), (radius, radius), (0, 0)], mode="reflect")
+    size = 2 * radius + 1
+    images = sum(taps[k] * images[:, k:k + images.shape[1] - size + 1] for k in range(size))
+    images = sum(taps[k] * images[k:k + images.shape[0] - size + 1] for k in range(size))
+    return images.astype(np.float32).reshape(shape)
 
 
 def maximize_activation(model: keras.Model, layer: str, index: int, steps: int = 100,
@@ -391,28 +400,27 @@ def maximize_activation(model: keras.Model, layer: str, index: int, steps: int =
     rng = np.random.default_rng(seed)
     low, high = clip if clip is not None else (-0.5, 0.5)
     start = low + (high - low) * (0.5 + 0.1 * rng.standard_normal((1,) + shape))
-    image = tf.Variable(np.clip(start, low, high).astype(np.float32))
+    image = np.clip(start, low, high).astype(np.float32)
 
-    def activation() -> tf.Tensor:
-        scores = finish(probe(image, training=False))
+    def activation(inputs):
+        scores = finish(probe(inputs, training=False))
         # Mean over the spatial positions of a channel; a plain unit for Dense layers.
-        return tf.reduce_mean(scores[..., index])
+        return keras.ops.mean(scores[..., index])
 
     trace = []
     for step in range(steps):
-        with tf.GradientTape() as tape:
-            value = activation()
-            objective = value - l2 * tf.reduce_sum(tf.square(image))
+        value, grads = input_gradient(activation, image)
         trace.append(float(value))
-        grads = tape.gradient(objective, image)
-        grads = grads / (tf.sqrt(tf.reduce_mean(tf.square(grads))) + 1e-8)
-        image.assign_add(lr * grads)
+        # The gradient of the objective value - l2 * sum(image ** 2).
+        grads = grads - np.float32(2 * l2) * image
+        grads = grads / (np.sqrt(np.mean(np.square(grads))) + np.float32(1e-8))
+        image = (image + np.float32(lr) * grads).astype(np.float32)
         if blur and (step + 1) % blur_every == 0:
-            image.assign(_gaussian_blur(image, float(blur), hw))
+            image = _gaussian_blur(image, float(blur), hw)
         if clip is not None:
-            image.assign(tf.clip_by_value(image, low, high))
-    trace.append(float(activation()))
-    return ActivationMaximum(np.asarray(image)[0], np.asarray(trace, dtype=np.float32))
+            image = np.clip(image, np.float32(low), np.float32(high))
+    trace.append(float(_numpy(activation(image))))
+    return ActivationMaximum(image[0], np.asarray(trace, dtype=np.float32))
 
 
 def _last_spatial_layer(model, conv_layer: str | None):
@@ -446,23 +454,29 @@ def _activated(model, layer):
     return layer
 
 
-def _class_gradient(model, batch, class_index, extra_tensor=None):
-    """Gradient of the class logit w.r.t. the input (or ``extra_tensor``) and its value."""
-    output_layer = model.layers[-1]
-    tensor, finish = _score_parts(output_layer)
-    outputs = [tensor] if extra_tensor is None else [tensor, extra_tensor]
-    probe = keras.Model(model.inputs[0], outputs)
-    batch = tf.convert_to_tensor(batch)
-    with tf.GradientTape() as tape:
-        tape.watch(batch)
-        values = probe(batch, training=False)
-        values = values if isinstance(values, (list, tuple)) else [values]
-        scores = finish(values[0])
-        if class_index is None:
-            class_index = int(tf.argmax(scores[0]))
-        score = scores[0, class_index]
-    wrt = batch if extra_tensor is None else values[1]
-    return tape.gradient(score, wrt), (values[1] if extra_tensor is not None else None)
+def _class_gradient(model, batch, class_index, maps_layer=None):
+    """Gradient of the class logit w.r.t. the input (or ``maps_layer``'s output) and the maps.
+
+    For Grad-CAM the model is split at ``maps_layer``: a feature model computes the maps, a
+    head model (from the maps to the logits) is differentiated with respect to them. Every
+    backend can differentiate a function of an array, not a graph tensor in the middle of a
+    model call.
+    """
+    tensor, finish = _score_parts(model.layers[-1])
+    if maps_layer is None:
+        inputs, head = batch, keras.Model(model.inputs[0], tensor)
+    else:
+        inputs = _numpy(keras.Model(model.inputs[0], maps_layer.output)(batch, training=False))
+        try:
+            head = keras.Model(maps_layer.output, tensor)
+        except ValueError as err:
+            raise ValueError(f"the layers after {maps_layer.name!r} also read tensors from "
+                             "before it (a skip connection?), so the class score is not a "
+                             f"function of its maps alone; pick a later layer: {err}") from err
+    if class_index is None:
+        class_index = int(np.argmax(_numpy(finish(head(inputs, training=False)))[0]))
+    _, grads = input_gradient(lambda t: finish(head(t, training=False))[0, class_index], inputs)
+    return grads, (inputs if maps_layer is not None else None)
 
 
 def grad_cam(model: keras.Model, image, class_index: int | None = None,
@@ -497,13 +511,15 @@ def grad_cam(model: keras.Model, image, class_index: int | None = None,
     batch = _prepare_image(model, image)
     if class_index is not None:
         class_index = _check_index(class_index, _units(model.outputs[0]), "class_index")
-    grads, maps = _class_gradient(model, batch, class_index, extra_tensor=layer.output)
+    grads, maps = _class_gradient(model, batch, class_index, maps_layer=layer)
     if method == "gradcam":
-        weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)  # one weight per channel
+        weights = np.mean(grads, axis=(1, 2), keepdims=True)  # one weight per channel
     else:
-        weights = tf.nn.relu(grads)  # one weight per channel and position
-    cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))[0]
-    cam = tf.image.resize(cam[..., None], hw, method="bilinear")[..., 0].numpy()
+        weights = np.maximum(grads, 0)  # one weight per channel and position
+    cam = np.maximum(np.sum(weights * maps, axis=-1), 0)[0]
+    cam = keras.ops.image.resize(cam[..., None], hw, interpolation="bilinear",
+                                 data_format="channels_last")
+    cam = _numpy(cam)[..., 0]
     peak = cam.max()
     cam = cam / peak if peak > 0 else np.zeros_like(cam)
     return np.clip(cam, 0.0, 1.0).astype(np.float32)
@@ -520,7 +536,7 @@ def saliency(model: keras.Model, image, class_index: int | None = None) -> np.nd
     if class_index is not None:
         class_index = _check_index(class_index, _units(model.outputs[0]), "class_index")
     grads, _ = _class_gradient(model, batch, class_index)
-    grads = np.abs(np.asarray(grads)[0])
+    grads = np.abs(grads[0])
     hw = _image_hw(_input_shape(model))
     if hw is not None:
         grads = grads.reshape(hw + (-1,)).max(axis=-1)

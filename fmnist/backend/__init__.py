@@ -7,6 +7,8 @@ The backend is Keras's: ``KERAS_BACKEND=tensorflow|jax|torch``, fixed at the fir
 ``import keras``.
 """
 
+from fmnist.backend.autodiff import input_gradient, weight_gradients
 from fmnist.backend.runtime import BACKENDS, backend_name, enable_determinism, import_backend_quietly
 
 __all__ = ["BACKENDS", "backend_name", "enable_determinism", "import_backend_quietly"]
+__all__ += ["input_gradient", "weight_gradients"]

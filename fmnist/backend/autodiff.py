@@ -37,6 +37,8 @@ __all__ = ["input_gradient", "weight_gradients"]
 
 def _to_numpy(value) -> np.ndarray:
     """A backend tensor as a NumPy array (torch tensors are detached first)."""
+    if isinstance(value, keras.Variable):  # its __array__ detaches on torch
+        return np.asarray(value)
     if hasattr(value, "detach"):  # torch: a tensor that requires grad cannot become NumPy
         value = value.detach()
     return np.asarray(keras.ops.convert_to_numpy(value))
