@@ -6,6 +6,8 @@ Examples::
     python benchmarks/run_benchmark.py --tiny
     python benchmarks/run_benchmark.py --presets cnn_medium mlp_medium cnn_small \\
         --samples 8192 --epochs 3 --repeats 3 --out benchmarks/results/run.json
+    python benchmarks/run_benchmark.py --backends tensorflow jax torch --samples 4096 \
+        --out benchmarks/records/backends.json      # Keras backends side by side
 
 Results go to ``benchmarks/results/benchmark-<time>.json`` unless ``--out`` is given.
 """

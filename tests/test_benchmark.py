@@ -15,7 +15,10 @@ import sys
 
 import pytest
 
-from fmnist.course.benchmark import BenchmarkConfig, Variant, add_benchmark_parser, config_from_args, count_flops, main
+from fmnist.course.benchmark import BenchmarkConfig, Variant, add_benchmark_parser, config_from_args
+from fmnist.course.benchmark.cli import main
+from fmnist.course.benchmark.flops import count_flops
+from fmnist.course.benchmark.keras_runs import resolve_presets
 from fmnist.course.benchmark.measure import epoch_cpu_per_wall, epoch_fields, steady_throughput, summarize
 from fmnist.course.benchmark.output import format_report
 from fmnist.course.benchmark.torch_ref import torch_status
@@ -175,10 +178,10 @@ def test_config_rejects_bad_values(kwargs, error, match):
 
 def test_unknown_and_regression_presets_are_rejected():
     with pytest.raises(KeyError, match="valid presets"):
-        BenchmarkConfig(presets=("no_such_net",)).resolved_presets()
+        resolve_presets(BenchmarkConfig(presets=("no_such_net",)).presets)
     with pytest.raises(ValueError, match="regression section"):
-        BenchmarkConfig(presets=("regression_2layer",)).resolved_presets()
-    every = BenchmarkConfig().resolved_presets()
+        resolve_presets(("regression_2layer",))
+    every = resolve_presets(BenchmarkConfig().presets)
     assert "cnn_medium" in every and "regression_2layer" not in every
 
 
@@ -301,7 +304,7 @@ def test_cli_wiring_and_bad_input(tmp_path, capsys):
     assert BenchmarkConfig().naive_tf_defaults is True
     assert config_from_args(parser.parse_args(["benchmark", "--no-tf-defaults"])).naive_tf_defaults is False
     assert cfg.samples == BenchmarkConfig.tiny_defaults()["samples"]
-    assert args.func.__name__ == "run_from_args"
+    assert args.handler == "fmnist.course.benchmark.cli:run_from_args"
     # Bad input: exit status 2 with one line naming the problem (before any training).
     assert main(["--tiny", "--epochs", "1", "--out", str(tmp_path / "x.json")]) == 2
     assert "epochs must be an int >= 2" in capsys.readouterr().err
@@ -311,12 +314,13 @@ def test_cli_wiring_and_bad_input(tmp_path, capsys):
 
 
 def test_unwritable_out_is_rejected_before_any_measurement(tmp_path, monkeypatch, capsys):
-    from fmnist.course.benchmark import keras_runs, run_benchmark
+    from fmnist.course.benchmark import runner
+    from fmnist.course.benchmark.runner import run_benchmark
 
     def measure(*args, **kwargs):
         raise AssertionError("measured before checking where the JSON goes")
 
-    monkeypatch.setattr(keras_runs, "benchmark_data", measure)
+    monkeypatch.setattr(runner, "benchmark_data", measure)
     with pytest.raises(ValueError, match="is a directory; pass the JSON file path"):
         run_benchmark(BenchmarkConfig.make_tiny(out=tmp_path, torch=False), log=lambda line: None)
     (tmp_path / "a_file").write_text("")
@@ -366,3 +370,100 @@ def test_torch_reference_runs_after_tensorflow_in_one_process():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+# --- fmnist benchmark --backends -------------------------------------------------------------
+
+
+def _fake_child(backend, spec, timeout=None):
+    """A child record as backend_child writes it, with made-up speeds (tensorflow 1,000 img/s,
+    jax 2,000, torch 500; regression 10 / 2 / 40 ms per epoch), shifted per call."""
+    speed = {"tensorflow": 1000.0, "jax": 2000.0, "torch": 500.0}[backend]
+    _fake_child.calls.append((backend, tuple(spec["presets"])))
+    drift = 1.0 + 0.01 * len(_fake_child.calls)
+    training = [{"preset": p, "params": 10, "batch_size": spec["batch_size"], "steps_per_execution": 1,
+                 "jit_compile": backend == "jax", "images_per_sec": speed * drift, "first_epoch_s": 2.0,
+                 "steady_epoch_s": 1.0, "cpu_per_wall": 1.9} for p in spec["presets"]]  # fmt: skip
+    ms = {"tensorflow": 10.0, "jax": 2.0, "torch": 40.0}[backend]
+    return {"backend": backend, "pid": 1, "cpu_model": "Test CPU", "data_source": "synthetic",
+            "versions": {"keras": "3", "tensorflow": "2", "jax": "0.1", "jaxlib": "0.1", "torch": "2"},
+            "compile_overrides": {"jit_compile": True} if backend == "jax" else {},
+            "training": training, "wall_s": 1.0,
+            "regression": {"preset": "regression_2layer", "points": 100, "epochs_timed": 3,
+                           "steps_per_execution": 1, "jit_compile": False, "epoch_ms": ms * drift,
+                           "first_epoch_ms": 50.0}}  # fmt: skip
+
+
+def test_backends_option_parses_and_validates():
+    parser = argparse.ArgumentParser(prog="fmnist")
+    add_benchmark_parser(parser.add_subparsers(dest="command"))
+    cfg = config_from_args(parser.parse_args(["benchmark", "--backends", "tensorflow", "jax", "jax"]))
+    assert cfg.backends == ("tensorflow", "jax") and cfg.presets == ("cnn_medium", "cnn_best")
+    assert config_from_args(parser.parse_args(["benchmark", "--backends", "torch", "--presets", "mlp_medium"])
+                            ).presets == ("mlp_medium",)  # fmt: skip
+    with pytest.raises(SystemExit):
+        parser.parse_args(["benchmark", "--backends", "theano"])
+    with pytest.raises(ValueError, match="backends must be one or more of tensorflow, jax, torch"):
+        BenchmarkConfig(backends=("mxnet",))
+    with pytest.raises(TypeError, match="not one string"):
+        BenchmarkConfig(backends="jax")
+
+
+def test_backends_run_interleaves_children_and_writes_ratios(tmp_path, monkeypatch):
+    from fmnist.course.benchmark import backends
+
+    _fake_child.calls = []
+    monkeypatch.setattr(backends, "run_child", _fake_child)
+    out = tmp_path / "deep" / "backends.json"
+    lines = []
+    cfg = BenchmarkConfig(backends=("tensorflow", "jax", "torch"), presets=("cnn_medium", "cnn_best"),
+                          samples=256, epochs=2, repeats=2, out=out)  # fmt: skip
+    result = backends.run_backends(cfg, log=lines.append, argv=["fmnist", "benchmark"])
+    # one child per backend and repeat; reversed order (backends and presets) on the odd repeat
+    assert _fake_child.calls == [
+        ("tensorflow", ("cnn_medium", "cnn_best")), ("jax", ("cnn_medium", "cnn_best")),
+        ("torch", ("cnn_medium", "cnn_best")), ("torch", ("cnn_best", "cnn_medium")),
+        ("jax", ("cnn_best", "cnn_medium")), ("tensorflow", ("cnn_best", "cnn_medium")),
+    ]  # fmt: skip
+    saved = _strict_json(out.read_text())
+    assert saved["schema"] == "fmnist-benchmark-backends/1" and saved["reference"] == "tensorflow"
+    assert saved["command"] == ["fmnist", "benchmark"] and saved["machine"]["cpu_model"]
+    assert set(saved["versions"]) >= {"keras", "tensorflow", "jax", "torch"}
+    tf_ips = saved["backends"]["tensorflow"]["training"]["cnn_medium"]["images_per_sec"]
+    assert set(tf_ips) == STATS and tf_ips["n"] == 2 and len(tf_ips["values"]) == 2
+    jax_ratio = saved["ratios"]["jax"]["cnn_best"]["images_per_sec"]["median"]
+    assert 1.9 < jax_ratio < 2.1  # paired within the repeat, drift cancels
+    assert 4.5 < saved["ratios"]["jax"]["regression_speed"]["median"] < 5.5
+    assert saved["backends"]["jax"]["regression"]["epoch_ms"]["n"] == 2
+    assert any("jax: compile_model's defaults overridden" in n for n in saved["notes"])
+    assert len(saved["raw"]) == 6 and not list(out.parent.glob(".*.part"))
+    table = lines[-1]
+    assert "tensorflow" in table and "jax" in table and "torch" in table and "(2.0" in table
+    assert "regression_2layer ms/epoch" in table and "Test CPU" in table or "CPU:" in table
+    assert result["out"] == str(out)
+
+
+def test_backends_child_failure_is_reported(monkeypatch):
+    from fmnist.course.benchmark import backends
+
+    monkeypatch.setattr(backends, "CHILD_MODULE", "fmnist.no_such_module")
+    with pytest.raises(RuntimeError, match="the jax child process failed .*No module named"):
+        backends.run_child("jax", {})
+
+
+@pytest.mark.slow
+def test_backends_really_run_in_their_own_processes(tmp_path):
+    """Two tiny children for real: each reports the backend its KERAS_BACKEND named."""
+    from fmnist.course.benchmark.backends import run_backends
+
+    cfg = BenchmarkConfig(backends=("tensorflow", "jax"), presets=("mlp_shallow",), samples=256,
+                          epochs=2, repeats=1, data="synthetic", regression_epochs=2,
+                          out=tmp_path / "b.json")  # fmt: skip
+    result = run_backends(cfg, log=lambda line: None)
+    assert [r["backend"] for r in result["raw"]] == ["tensorflow", "jax"]
+    assert len({r["pid"] for r in result["raw"]}) == 2
+    jax = result["backends"]["jax"]
+    assert jax["training"]["mlp_shallow"]["jit_compile"] is True  # never un-jitted
+    for b in ("tensorflow", "jax"):
+        assert _is_pos(result["backends"][b]["training"]["mlp_shallow"]["images_per_sec"]["median"])
+        assert _is_pos(result["backends"][b]["regression"]["epoch_ms"]["median"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -46,7 +48,7 @@ def test_data_info(capsys):
 def test_data_fetch_downloads_into_the_named_directory(capsys, tmp_path, monkeypatch):
     import shutil
 
-    import fmnist.data
+    import fmnist.course.commands.data as data_command
     from fmnist.data import find_dataset
 
     source, calls = find_dataset(), []
@@ -56,7 +58,7 @@ def test_data_fetch_downloads_into_the_named_directory(capsys, tmp_path, monkeyp
         shutil.copytree(source, target_dir, dirs_exist_ok=True)
         return target_dir
 
-    monkeypatch.setattr(fmnist.data, "fetch", offline_fetch)
+    monkeypatch.setattr(data_command, "fetch", offline_fetch)
     target = tmp_path / "fm"
     assert main(["data", "fetch", "--data-dir", str(target)]) == 0
     assert calls == [str(target)] and f"downloaded and verified into {target}" in capsys.readouterr().out
@@ -80,16 +82,16 @@ def test_train_then_evaluate(capsys, tmp_path):
 
 @pytest.fixture
 def train_spy(monkeypatch):
-    import fmnist.training
+    import fmnist.course.commands.training as training_commands
 
     seen = {}
-    real_train = fmnist.training.train
+    real_train = training_commands.train_model  # fmnist.training.train
 
     def spy(*args, **kwargs):
         seen.update(kwargs, args=args)
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(fmnist.training, "train", spy)
+    monkeypatch.setattr(training_commands, "train_model", spy)
     return seen
 
 
@@ -219,12 +221,11 @@ def test_tune_seeds_rejects_bad_searches(capsys, tmp_path):
 
 
 def test_tune_seeds_checks_names_tolerance_and_goal_before_any_search(capsys, tmp_path, monkeypatch):
-    import fmnist.course.cli as cli
-    import fmnist.tuning.seeds as seeds
+    import fmnist.course.commands.tuning as tuning_commands
 
     ran = []
-    monkeypatch.setattr(cli, "_tuning_data", lambda *args: ran.append("data") or (None,) * 4)
-    monkeypatch.setattr(seeds, "repeat_searches", lambda *args, **kwargs: ran.append("searches") or {})
+    monkeypatch.setattr(tuning_commands, "tuning_data", lambda *args: ran.append("data") or (None,) * 4)
+    monkeypatch.setattr(tuning_commands, "repeat_searches", lambda *args, **kwargs: ran.append("searches") or {})
     for options, message in [
         (["--tolerance", "nan"], "tolerance must be a finite number >= 0"),
         (["--tolerance", "-0.1"], "tolerance must be a finite number >= 0"),
@@ -286,3 +287,86 @@ def test_report_rejects_a_non_positive_cell_timeout(capsys):
 def test_report_refuses_to_write_back_notebooks_it_did_not_run(capsys):
     assert main(["report", "--no-execute", "--write-notebooks"]) == EXIT_ERROR
     assert "write_notebooks needs execute=True" in capsys.readouterr().err
+
+
+# --- one dispatch point, no TensorFlow for the parser, --backend -----------------------------
+
+HEAVY = ("tensorflow", "keras", "jax", "torch")
+
+
+def _run_python(code: str, env_extra: dict | None = None, timeout: float = 300):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["benchmark", "--help"],
+                                  ["data", "info", "--quiet"], ["data", "info", "--json"]])  # fmt: skip
+def test_help_and_data_info_do_not_import_tensorflow(argv):
+    code = (
+        "import sys\nfrom fmnist.course.cli import main\n"
+        f"try:\n    status = main({argv!r})\nexcept SystemExit as exc:\n    status = exc.code\n"
+        f"print('HEAVY', sorted(m for m in {HEAVY!r} if m in sys.modules), 'STATUS', status)\n"
+    )
+    proc = _run_python(code)
+    assert "HEAVY [] STATUS" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_the_cli_module_has_one_lazy_import():
+    """Subcommands are loaded in one place (dispatch), not by imports scattered over functions."""
+    import ast
+    import inspect
+
+    import fmnist.course.cli as cli
+
+    tree = ast.parse(inspect.getsource(cli))
+    nested = [node for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef)
+              for node in ast.walk(fn) if isinstance(node, (ast.Import, ast.ImportFrom))]  # fmt: skip
+    assert nested == []
+    assert inspect.getsource(cli).count("importlib.import_module(") == 1
+    handlers = {name: p.get_default("handler") for name, p in
+                next(a for a in build_parser()._actions if a.dest == "command").choices.items()}  # fmt: skip
+    assert all(h and ":" in h for h in handlers.values()), handlers
+    import importlib
+
+    for handler in set(handlers.values()):  # every handler names a real function
+        module, _, function = handler.partition(":")
+        assert callable(getattr(importlib.import_module(module), function)), handler
+
+
+def test_parser_copies_agree_with_their_sources():
+    from fmnist.backend import BACKENDS
+    from fmnist.course.cli import BACKENDS as CLI_BACKENDS, RECIPES
+    from fmnist.course.experiments import RECIPES as EXPERIMENT_RECIPES
+
+    assert CLI_BACKENDS == BACKENDS and RECIPES == EXPERIMENT_RECIPES
+
+
+def test_backend_option_sets_keras_backend_before_keras_loads():
+    code = (
+        "import sys\nfrom fmnist.course.cli import main\n"
+        "status = main(['--backend', 'jax', 'evaluate', 'missing.keras'])\n"
+        "import keras, os\n"
+        "print('BACKEND', keras.backend.backend(), os.environ['KERAS_BACKEND'], 'STATUS', status)\n"
+    )
+    proc = _run_python(code, {"KERAS_BACKEND": "tensorflow"})  # the option wins over the variable
+    assert "BACKEND jax jax STATUS 2" in proc.stdout, proc.stdout + proc.stderr
+    assert "missing.keras does not exist" in proc.stderr
+
+
+def test_backend_option_refuses_a_keras_already_loaded_with_another_backend(capsys, monkeypatch):
+    import keras
+
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    active = keras.backend.backend()
+    other = next(b for b in ("tensorflow", "jax", "torch") if b != active)
+    assert main(["--backend", other, "evaluate", "missing.keras"]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert f"fmnist evaluate: error: --backend {other}: Keras is already imported with the {active} backend" in err
+    assert main(["--backend", active, "evaluate", "missing.keras"]) == EXIT_ERROR  # same backend: runs
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["--backend", "theano", "data", "info"])
+    assert info.value.code == 2

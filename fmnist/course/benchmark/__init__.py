@@ -15,9 +15,13 @@ One run measures, with interleaved repetitions (median and spread reported):
 * achieved GFLOP/s of the training step (analytic FLOPs) vs a measured GEMM peak;
 * the machine (:func:`fmnist.course.report.machine_summary`, cores, versions, load average).
 
+With ``backends`` (``fmnist benchmark --backends tensorflow jax torch``) one run instead compares
+Keras backends: see :mod:`fmnist.course.benchmark.backends` (schema ``fmnist-benchmark-backends/1``).
+
 Example::
 
-    >>> from fmnist.course.benchmark import BenchmarkConfig, run_benchmark
+    >>> from fmnist.course.benchmark import BenchmarkConfig
+    >>> from fmnist.course.benchmark.runner import run_benchmark
     >>> result = run_benchmark(BenchmarkConfig(presets=("cnn_medium", "mlp_medium"),
     ...                                        samples=8192, epochs=3, repeats=3,
     ...                                        out="benchmarks/results/bench.json"))
@@ -51,15 +55,16 @@ JSON fields (schema ``fmnist-benchmark/1``; every "stats" is
 * ``torch``: ``available``, ``version``, ``note`` (why skipped), ``presets``, ``skipped``;
 * ``memory``: ``peak_rss_mb``; ``notes``; ``raw``: every individual run, with per-epoch
   ``epoch_times`` and ``epoch_cpu_per_wall`` for training runs.
+
+This package's ``__init__`` imports only the cheap parts (the configuration and the
+command-line options, no Keras), so the ``fmnist`` parser can load it; the measurements are in
+the submodules: :func:`fmnist.course.benchmark.runner.run_benchmark`,
+:func:`fmnist.course.benchmark.backends.run_backends` (``--backends``),
+:func:`fmnist.course.benchmark.cli.main`, :func:`fmnist.course.benchmark.flops.count_flops`,
+:func:`fmnist.course.benchmark.output.format_report`.
 """
 
-from fmnist.course.benchmark.cli import add_benchmark_parser, config_from_args, main, run_from_args
 from fmnist.course.benchmark.config import BenchmarkConfig, Variant
-from fmnist.course.benchmark.flops import count_flops, measure_gemm
-from fmnist.course.benchmark.output import format_report
-from fmnist.course.benchmark.runner import SCHEMA, run_benchmark
+from fmnist.course.benchmark.options import add_benchmark_parser, build_parser, config_from_args
 
-__all__ = [
-    "SCHEMA", "BenchmarkConfig", "Variant", "add_benchmark_parser", "config_from_args",
-    "count_flops", "format_report", "main", "measure_gemm", "run_benchmark", "run_from_args",
-]  # fmt: skip
+__all__ = ["BenchmarkConfig", "Variant", "add_benchmark_parser", "build_parser", "config_from_args"]

@@ -1,11 +1,8 @@
-"""``fmnist benchmark``: the command-line front end of :func:`run_benchmark`.
+"""``fmnist benchmark``: the command behind the options of :mod:`fmnist.course.benchmark.options`.
 
-Wiring into the ``fmnist`` command (``fmnist/cli.py``)::
-
-    from fmnist.course.benchmark.cli import add_benchmark_parser
-    add_benchmark_parser(sub)          # sub = parser.add_subparsers(...)
-
-The sub-command sets ``func`` to :func:`run_from_args`, which returns the exit status.
+``fmnist`` (``fmnist.course.cli``) adds the options with
+:func:`~fmnist.course.benchmark.options.add_benchmark_parser` and, when the command runs,
+imports this module and calls :func:`run_from_args`, which returns the exit status.
 Stand-alone: ``python benchmarks/run_benchmark.py --tiny`` calls :func:`main`.
 
 Examples::
@@ -13,99 +10,23 @@ Examples::
     fmnist benchmark --tiny                                  # seconds; synthetic data
     fmnist benchmark --presets cnn_medium mlp_medium cnn_small --samples 8192 --epochs 3 \\
         --repeats 3 --out benchmarks/results/cnn.json
-    fmnist benchmark --presets cnn_medium --variant bs=256 --variant spe=1
+    fmnist benchmark --backends tensorflow jax torch --samples 4096 --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from fmnist.course.benchmark.config import DATA_SOURCES, BenchmarkConfig
-
-EXIT_ERROR = 2
-DESCRIPTION = (
-    "Measure training throughput of the presets (fmnist default path vs naive model.fit, plus "
-    "a PyTorch reference when torch is installed), inference, peak memory, first-epoch "
-    "tracing time, the regression net's per-epoch overhead and GFLOP/s vs a measured GEMM "
-    "peak. Writes JSON (atomically) and prints tables."
-)
-
-
-def _configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    d = BenchmarkConfig()
-    add = parser.add_argument
-    add("--tiny", action="store_true",
-        help="seconds-long smoke run on synthetic data (2 presets, 256 images, 2 epochs, 1 repeat)")
-    add("--presets", nargs="+", metavar="NAME",
-        help="classification presets ('all' or names, space/comma separated; default: all)")
-    add("--samples", type=int, help=f"training images per run (default {d.samples})")
-    add("--epochs", type=int, help=f"epochs per run, >= 2 (default {d.epochs})")
-    add("--repeats", type=int, help=f"interleaved repetitions (default {d.repeats})")
-    add("--out", help="JSON path (default benchmarks/results/benchmark-<time>.json)")
-    add("--data", choices=DATA_SOURCES, help="real Fashion-MNIST, synthetic, or auto (default)")
-    add("--variant", action="append", metavar="SPEC", default=[],
-        help="extra default-path run, e.g. 'batch_size=256,steps_per_execution=8' (bs=, spe=) or "
-             "'fused=0' (Keras's unfused batch norm in CNNs); repeatable")
-    add("--naive-batch-size", type=int, help=f"batch size of the naive fit (default {d.naive_batch_size})")
-    add("--inference-batch-size", type=int, help=f"predict batch size (default {d.inference_batch_size})")
-    add("--regression-epochs", type=int, help=f"timed regression epochs (default {d.regression_epochs})")
-    add("--gemm-size", type=int, help=f"n of the n x n GEMM peak measurement (default {d.gemm_size})")
-    add("--no-tf-defaults", action="store_true",
-        help="skip the naive run in a fresh process with TensorFlow's own defaults (oneDNN off "
-             "on non-Intel CPUs)")
-    add("--no-torch", action="store_true", help="skip the PyTorch reference even if torch is installed")
-    add("--torch-threads", type=int, nargs="+", metavar="N",
-        help="PyTorch thread counts, one reference run each (0 = PyTorch's default; default: 0)")
-    add("--no-regression", action="store_true", help="skip the regression overhead section")
-    add("--seed", type=int, help="seed of model initialization and shuffling (default 0)")
-    add("--quiet", action="store_true", help="print only the final tables")
-    parser.set_defaults(func=run_from_args)
-    return parser
-
-
-def add_benchmark_parser(subparsers) -> argparse.ArgumentParser:
-    """Add the ``benchmark`` sub-command to an ``add_subparsers()`` object; return it."""
-    parser = subparsers.add_parser(
-        "benchmark", help="throughput/memory/GFLOP benchmark (JSON + table)", description=DESCRIPTION
-    )
-    return _configure(parser)
-
-
-def build_parser(prog: str = "fmnist benchmark") -> argparse.ArgumentParser:
-    """A stand-alone parser with the same options (for ``benchmarks/run_benchmark.py``)."""
-    return _configure(argparse.ArgumentParser(prog=prog, description=DESCRIPTION))
-
-
-def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
-    """Build the :class:`BenchmarkConfig`: ``--tiny`` defaults first, explicit options win."""
-    values: dict[str, Any] = BenchmarkConfig.tiny_defaults() if args.tiny else {}
-    if args.presets:
-        names = [n for item in args.presets for n in item.split(",") if n]
-        values["presets"] = None if names == ["all"] else tuple(names)
-    for key in ("samples", "epochs", "repeats", "out", "data", "naive_batch_size",
-                "inference_batch_size", "regression_epochs", "gemm_size", "seed"):  # fmt: skip
-        value = getattr(args, key, None)
-        if value is not None:
-            values[key] = value
-    if args.torch_threads:
-        values["torch_threads"] = tuple(None if n == 0 else n for n in args.torch_threads)
-    if args.variant:
-        values["variants"] = tuple(args.variant)
-    if args.no_tf_defaults:
-        values["naive_tf_defaults"] = False
-    if args.no_torch:
-        values["torch"] = False
-    if args.no_regression:
-        values["regression"] = False
-    return BenchmarkConfig(**values)
+from fmnist.course.benchmark.backends import run_backends
+from fmnist.course.benchmark.options import build_parser, config_from_args
+from fmnist.course.benchmark.runner import run_benchmark
+from fmnist.course.commands import EXIT_ERROR
 
 
 def run_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> int:
-    """Run the benchmark for parsed arguments; return 0 (errors raise, for the caller)."""
-    from fmnist.course.benchmark.runner import run_benchmark
-
+    """Run the benchmark for parsed arguments (``--backends``: the backends side by side);
+    return 0 (errors raise, for the caller)."""
     cfg = config_from_args(args)
     quiet = bool(getattr(args, "quiet", False))
 
@@ -113,7 +34,8 @@ def run_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> in
         if not quiet or not line.startswith(("  ", "fmnist benchmark:")):
             print(line, flush=True)
 
-    run_benchmark(cfg, log=log, argv=argv if argv is not None else sys.argv)
+    run = run_backends if cfg.backends else run_benchmark
+    run(cfg, log=log, argv=argv if argv is not None else sys.argv)
     return 0
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fmnist.checks import check_int
+from fmnist.course.commands import BACKENDS
 
 DATA_SOURCES = ("auto", "real", "synthetic")
 #: Presets with a PyTorch reference loop (the issue names these two).
@@ -26,6 +27,8 @@ TORCH_PRESETS = ("cnn_medium", "mlp_medium")
 VARIANT_KEYS = ("batch_size", "steps_per_execution", "fused_batch_norm")
 _VARIANT_SHORT = {"batch_size": "bs", "steps_per_execution": "spe", "fused_batch_norm": "fused"}
 MIN_SAMPLES = 32
+#: Presets of ``--backends`` unless ``--presets`` says otherwise.
+BACKEND_PRESETS = ("cnn_medium", "cnn_best")
 
 
 def torch_method(threads: int | None) -> str:
@@ -110,6 +113,12 @@ class BenchmarkConfig:
         seed: seeds model initialization and shuffling (the same for every method).
         out: JSON output path (None: ``benchmarks/results/benchmark-<time>.json``).
         tiny: a seconds-long smoke run (tests); recorded in the JSON.
+        backends: Keras backends to compare side by side (None: the single-process benchmark
+            above). Each repeat runs every backend in its own subprocess
+            (:mod:`fmnist.course.benchmark.backends`), which trains the presets on the default
+            path and times the regression net; of the settings above only ``presets``,
+            ``samples``, ``epochs``, ``repeats``, ``data``, ``regression``,
+            ``regression_epochs``, ``seed`` and ``out`` apply.
     """
 
     presets: tuple[str, ...] | None = None
@@ -130,6 +139,7 @@ class BenchmarkConfig:
     seed: int = 0
     out: str | Path | None = None
     tiny: bool = False
+    backends: tuple[str, ...] | None = None
 
     @classmethod
     def tiny_defaults(cls) -> dict[str, Any]:
@@ -194,23 +204,16 @@ class BenchmarkConfig:
             raise ValueError(f"variants repeat {', '.join(repeated)} (e.g. 'bs=256' and 'batch_size=256' "
                              f"are one variant); give each once, got {list(self.variants)!r}")  # fmt: skip
         object.__setattr__(self, "variants", variants)
+        if self.backends is not None:
+            if isinstance(self.backends, str):
+                raise TypeError("backends must be a sequence of backend names, not one string")
+            backends = tuple(dict.fromkeys(self.backends))
+            unknown = [b for b in backends if b not in BACKENDS]
+            if unknown or not backends:
+                raise ValueError(f"backends must be one or more of {', '.join(BACKENDS)}, got {self.backends!r}")
+            object.__setattr__(self, "backends", backends)
         if self.out is not None and not isinstance(self.out, (str, os.PathLike)):
             raise TypeError(f"out must be a file path (str or Path) or None, got {self.out!r}")
-
-    def resolved_presets(self) -> tuple[str, ...]:
-        """The presets to train, checked against the registry (classification only)."""
-        from fmnist.model import PRESETS, get_preset
-
-        if self.presets is None:
-            return tuple(name for name, p in PRESETS.items() if p.task == "classification")
-        for name in self.presets:
-            if get_preset(name).task != "classification":  # get_preset raises for unknown names
-                raise ValueError(
-                    f"preset {name!r} is a regression net: it is measured in the regression "
-                    "section; pass classification presets, e.g. "
-                    + ", ".join(n for n, p in PRESETS.items() if p.task == "classification")
-                )
-        return tuple(dict.fromkeys(self.presets))  # de-duplicated, order kept
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready settings."""
@@ -220,4 +223,5 @@ class BenchmarkConfig:
         d["presets"] = None if self.presets is None else list(self.presets)
         d["torch_presets"] = list(self.torch_presets)
         d["torch_threads"] = list(self.torch_threads)
+        d["backends"] = None if self.backends is None else list(self.backends)
         return d

@@ -33,9 +33,15 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import keras
 import numpy as np
 
+import fmnist
+from fmnist.atomic import atomic_write_text
 from fmnist.course.benchmark.measure import EpochTimer, current_rss_mb, epoch_fields, onednn_enabled, peak_rss_mb
+from fmnist.data import DatasetError, load_splits, reshape_for, subset
+from fmnist.model import PRESETS, build_model, compile_model, get_preset, preset_layout
+from fmnist.training import set_seed, train
 
 N_CLASSES = 10
 NAIVE_TF_DEFAULTS = "keras_naive[tf_defaults]"
@@ -50,16 +56,28 @@ _CHILD_CODE = (
 
 def default_batch_size() -> int:
     """``fmnist.training.train``'s default batch size (read, not copied, so it stays in sync)."""
-    from fmnist.training import train
-
     return int(inspect.signature(train).parameters["batch_size"].default)
 
 
 def default_steps_per_execution() -> int:
-    """``fmnist.model.compile_model``'s default ``steps_per_execution``."""
-    from fmnist.model import compile_model
+    """The ``steps_per_execution`` :func:`fmnist.model.compile_model` gives a model on the
+    active backend by default (probed on a tiny net: the default may depend on the backend)."""
+    return int(compile_model(build_model("regression_2layer"), task="regression").steps_per_execution)
 
-    return int(inspect.signature(compile_model).parameters["steps_per_execution"].default)
+
+def resolve_presets(presets: Iterable[str] | None) -> tuple[str, ...]:
+    """The presets to train (None: every classification preset), checked against the
+    registry: unknown names and regression nets raise ``ValueError``; de-duplicated, order kept."""
+    if presets is None:
+        return tuple(name for name, p in PRESETS.items() if p.task == "classification")
+    for name in presets:
+        if get_preset(name).task != "classification":  # get_preset raises for unknown names
+            raise ValueError(
+                f"preset {name!r} is a regression net: it is measured in the regression "
+                "section; pass classification presets, e.g. "
+                + ", ".join(n for n, p in PRESETS.items() if p.task == "classification")
+            )
+    return tuple(dict.fromkeys(presets))
 
 
 def benchmark_data(presets: Iterable[str], samples: int, data: str = "auto", seed: int = 0):
@@ -69,16 +87,11 @@ def benchmark_data(presets: Iterable[str], samples: int, data: str = "auto", see
     ``samples`` images) when it is installed, else synthetic uniform images with random labels
     (throughput does not depend on the pixel values). ``"real"`` raises if the data is absent.
     """
-    from fmnist.data import reshape_for
-    from fmnist.model import preset_layout
-
     layouts = sorted({preset_layout(p) for p in presets})
     x = y = None
     source = "synthetic"
     if data in ("auto", "real"):
         try:
-            from fmnist.data import DatasetError, load_splits, subset
-
             splits = load_splits("fashion_mnist", layout="cnn", seed=seed)
         except (DatasetError, OSError, ValueError) as exc:  # missing or failed verification
             if data == "real":
@@ -117,8 +130,6 @@ def _record(
 
 def fresh_session() -> None:
     """Drop the previous run's graphs and models so runs do not slow each other down."""
-    import keras
-
     keras.backend.clear_session()
     gc.collect()
 
@@ -133,15 +144,15 @@ def run_keras_default(
     steps_per_execution: int | None = None,
     method: str = "keras_default",
     fused_batch_norm: int | None = None,
+    jit_compile: bool | None = None,
 ):
     """Train ``preset`` with :func:`fmnist.training.train`; return ``(record, model)``.
 
-    ``batch_size`` / ``steps_per_execution`` / ``fused_batch_norm`` of None keep the project's
-    defaults; ``fused_batch_norm`` applies to CNN presets only (MLPs have no conv batch norm).
+    ``batch_size`` / ``steps_per_execution`` / ``fused_batch_norm`` / ``jit_compile`` of None
+    keep the project's defaults (``compile_model``'s); ``fused_batch_norm`` applies to CNN
+    presets only (MLPs have no conv batch norm). The record holds the ``steps_per_execution``
+    and ``jit_compile`` the compiled model actually has.
     """
-    from fmnist.model import build_model, compile_model, preset_layout
-    from fmnist.training import set_seed, train
-
     fresh_session()
     set_seed(seed)
     overrides = {}
@@ -150,11 +161,13 @@ def run_keras_default(
     model = build_model(preset, **overrides)
     compile_kwargs = {} if steps_per_execution is None else {"steps_per_execution": steps_per_execution}
     compile_model(model, task="classification", **compile_kwargs)
+    if jit_compile is not None:
+        model.jit_compile = jit_compile
     bs = default_batch_size() if batch_size is None else batch_size
     timer = EpochTimer.create()
     result = train(model, (x, y), epochs=epochs, batch_size=bs, seed=seed, verbose=0, callbacks=[timer])
     times = [float(t) for t in result.history["epoch_time"]]
-    spe = default_steps_per_execution() if steps_per_execution is None else steps_per_execution
+    spe = int(model.steps_per_execution)
     rec = _record(
         preset, method, model, len(x), times, timer.cpu_times, batch_size=bs, steps_per_execution=spe,
         input="tf.data (fmnist.data.make_dataset)", jit_compile=bool(model.jit_compile),
@@ -165,11 +178,6 @@ def run_keras_default(
 
 def run_keras_naive(preset: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, batch_size: int = 32):
     """Train ``preset`` the naive way: Keras compile defaults, ``fit`` on NumPy arrays."""
-    import keras
-
-    from fmnist.model import build_model
-    from fmnist.training import set_seed
-
     fresh_session()
     set_seed(seed)
     model = build_model(preset)
@@ -203,8 +211,6 @@ def run_keras_naive_tf_defaults(
     Raises:
         RuntimeError: the child failed (its exit status and the end of its stderr).
     """
-    import fmnist
-
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     # The child must import this very package, wherever the current directory is.
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fmnist.__file__)))
@@ -230,8 +236,6 @@ def naive_child_main(argv: list[str] | None = None) -> None:
 
     ``argv``: data .npz, output .json, preset, epochs, seed, batch size.
     """
-    from fmnist.atomic import atomic_write_text
-
     data, out, preset, epochs, seed, batch_size = sys.argv[1:] if argv is None else argv
     with np.load(data) as arrays:
         x, y = arrays["x"], arrays["y"]

@@ -17,6 +17,7 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from fmnist.course.report import machine_summary
 
 
 def summarize(values: Sequence[float]) -> dict[str, Any]:
@@ -160,8 +163,6 @@ def machine_info() -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
-    from fmnist.course.report import machine_summary
-
     cpu_model, flags = None, []
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -190,6 +191,18 @@ def machine_info() -> dict[str, Any]:
         "onednn_enabled": onednn_enabled(),
         "env": {k: os.environ.get(k) for k in _ENV_KEYS},
     }
+
+
+def lscpu_model_name() -> str | None:
+    """``lscpu``'s "Model name" (e.g. "AMD EPYC"; None where lscpu is missing or silent)."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10,
+                             env={**os.environ, "LC_ALL": "C"}).stdout  # fmt: skip
+        for line in out.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip() == "Model name":
+                return value.strip()
+    return None
 
 
 def utc_now() -> str:

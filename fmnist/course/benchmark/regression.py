@@ -36,6 +36,9 @@ from typing import Any
 import numpy as np
 
 from fmnist.course.benchmark.keras_runs import default_batch_size, fresh_session
+from fmnist.data import generate_regression, load_regression, make_dataset
+from fmnist.model import build_model, compile_model
+from fmnist.training import set_seed, train
 
 PRESET = "regression_2layer"
 REPEAT = 10  # passes per Keras epoch in ``fit_dataset_repeat10``
@@ -51,14 +54,10 @@ CONFIGS: dict[str, str] = {
 
 def regression_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
     """The project's 100 training points (``load_regression``), else freshly generated ones."""
-    from fmnist.data import load_regression
-
     try:
         (x, y), _ = load_regression()
         return x, y, "fmnist.data.load_regression"
     except (OSError, ValueError):  # CSVs missing: same generator, same seed
-        from fmnist.data import generate_regression
-
         train_df, _ = generate_regression()
         x = train_df["input"].to_numpy(np.float32).reshape(-1, 1)
         y = train_df["label"].to_numpy(np.float32).reshape(-1, 1)
@@ -68,9 +67,6 @@ def regression_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
 def _naive_model(seed: int):
     import keras
 
-    from fmnist.model import build_model
-    from fmnist.training import set_seed
-
     set_seed(seed)
     model = build_model(PRESET)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
@@ -78,9 +74,6 @@ def _naive_model(seed: int):
 
 
 def _project_model(seed: int):
-    from fmnist.model import build_model, compile_model
-    from fmnist.training import set_seed
-
     set_seed(seed)
     return compile_model(build_model(PRESET), task="regression")
 
@@ -109,9 +102,7 @@ def _graph_loop(model, x, y):
 
 def run_regression_config(name: str, epochs: int = 50, seed: int = 0) -> dict[str, Any]:
     """Time ``epochs`` epochs of configuration ``name`` (see :data:`CONFIGS`)."""
-    import tensorflow as tf
-
-    from fmnist.training import train
+    import tensorflow as tf  # the tf.function lower bound is TensorFlow-only
 
     if name not in CONFIGS:
         raise ValueError(f"unknown regression configuration {name!r}; valid: {', '.join(CONFIGS)}")
@@ -125,8 +116,6 @@ def run_regression_config(name: str, epochs: int = 50, seed: int = 0) -> dict[st
         loop(tf.constant(epochs)).numpy()
         wall, steps = time.perf_counter() - start, 1
     elif name == "fit_dataset_repeat10":
-        from fmnist.data import make_dataset
-
         model = _project_model(seed)
         ds = make_dataset(x, y, batch_size=n, shuffle=True, seed=seed).repeat(REPEAT)
         # shuffle=False: the dataset reshuffles itself (Keras would warn otherwise).

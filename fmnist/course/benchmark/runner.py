@@ -27,12 +27,21 @@ from typing import Any
 
 import numpy as np
 
+from fmnist.atomic import atomic_write_text
 from fmnist.backend import import_backend_quietly
 from fmnist.course.benchmark.config import BenchmarkConfig, torch_method
+from fmnist.course.benchmark.flops import count_flops, measure_gemm
+from fmnist.course.benchmark.keras_runs import (
+    NAIVE_TF_DEFAULTS, benchmark_data, default_batch_size, default_steps_per_execution, measure_inference,
+    resolve_presets, run_keras_default, run_keras_naive, run_keras_naive_tf_defaults,
+)  # fmt: skip
+from fmnist.course.benchmark.measure import load_average, machine_info, peak_rss_mb, summarize, utc_now
+from fmnist.course.benchmark.output import format_report
+from fmnist.course.benchmark.regression import CONFIGS, PRESET, regression_data, run_regression_config
+from fmnist.course.benchmark.torch_ref import DEFAULT_THREADS, run_torch, torch_status
 from fmnist.course.paths import benchmarks_dir
 from fmnist.course.profiles import get_profile
-from fmnist.course.benchmark.keras_runs import NAIVE_TF_DEFAULTS
-from fmnist.course.benchmark.measure import load_average, machine_info, peak_rss_mb, summarize, utc_now
+from fmnist.model import build_model, preset_layout
 
 SCHEMA = "fmnist-benchmark/1"
 #: Issue F's throughput targets on cnn_medium: (numerator, denominator) -> minimum ratio. "Naive
@@ -71,11 +80,6 @@ def _methods(preset: str, cfg: BenchmarkConfig, torch_ok: bool) -> list[str]:
 
 
 def _run_job(preset, method, x, y, cfg, variants, inference, repeat):
-    from fmnist.course.benchmark.keras_runs import (
-        measure_inference, run_keras_default, run_keras_naive, run_keras_naive_tf_defaults,
-    )  # fmt: skip
-    from fmnist.course.benchmark.torch_ref import run_torch
-
     if method == "keras_default":
         rec, model = run_keras_default(preset, x, y, cfg.epochs, cfg.seed)
         inf = measure_inference(model, x, cfg.inference_batch_size)
@@ -86,8 +90,6 @@ def _run_job(preset, method, x, y, cfg, variants, inference, repeat):
     if method == NAIVE_TF_DEFAULTS:
         return run_keras_naive_tf_defaults(preset, x, y, cfg.epochs, cfg.seed, cfg.naive_batch_size)
     if method.startswith("torch"):
-        from fmnist.course.benchmark.keras_runs import default_batch_size
-
         threads = {torch_method(t): t for t in cfg.torch_threads}[method]
         rec = run_torch(preset, x, y, cfg.epochs, default_batch_size(), cfg.seed, threads)
         return {**rec, "method": method}
@@ -114,14 +116,7 @@ def run_benchmark(
         raise TypeError(f"config must be a BenchmarkConfig, got {type(cfg).__name__}")
     out = _check_out(Path(cfg.out) if cfg.out is not None else default_out_path())
     import_backend_quietly()
-    from fmnist.course.benchmark.flops import count_flops, measure_gemm
-    from fmnist.course.benchmark.keras_runs import benchmark_data, default_batch_size, default_steps_per_execution
-    from fmnist.course.benchmark.regression import CONFIGS, regression_data, run_regression_config
-    from fmnist.course.benchmark.torch_ref import torch_status
-    from fmnist.model import build_model, preset_layout
-    from fmnist.course.report import atomic_write_text
-
-    presets = cfg.resolved_presets()
+    presets = resolve_presets(cfg.presets)
     started, t_start, load_start = utc_now(), time.perf_counter(), load_average()
     torch, torch_note = torch_status() if cfg.torch else (None, "disabled (--no-torch)")
     data, source = benchmark_data(presets, cfg.samples, cfg.data, cfg.seed)
@@ -196,15 +191,11 @@ def run_benchmark(
     result = _json_safe(result)
     atomic_write_text(out, json.dumps(result, indent=2, allow_nan=False, default=str) + "\n")
     result["out"] = str(out)
-    from fmnist.course.benchmark.output import format_report
-
     log(format_report(result))
     return result
 
 
 def _torch_default_threads():
-    from fmnist.course.benchmark.torch_ref import DEFAULT_THREADS
-
     return DEFAULT_THREADS.get("threads")
 
 
@@ -311,8 +302,6 @@ def _inference_rows(inference, batch_size) -> list[dict[str, Any]]:
 
 
 def _regression_summary(regression, source) -> dict[str, Any]:
-    from fmnist.course.benchmark.regression import CONFIGS, PRESET
-
     full_epochs = get_profile("full").regression_epochs
     groups: dict[str, list[dict]] = defaultdict(list)
     for rec in regression:

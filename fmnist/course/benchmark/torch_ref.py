@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from fmnist.course.benchmark.measure import current_rss_mb, epoch_fields, peak_rss_mb
+from fmnist.model import build_model
 
 #: PyTorch's own thread count, saved before any run changes it (``set_num_threads`` is global).
 DEFAULT_THREADS: dict[str, int] = {}
@@ -51,7 +52,7 @@ def torch_status():
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         sys.modules.setdefault("triton", None)
     try:
-        import torch
+        import torch  # optional dependency (the .[torch] extra), imported only here (see above)
     except ImportError as exc:  # an optional extra: never required
         return None, f"PyTorch not importable ({exc}); install torch to add the reference loop"
     DEFAULT_THREADS.setdefault("threads", torch.get_num_threads())
@@ -97,7 +98,7 @@ def keras_to_torch(model):
         NotImplementedError: a layer type or option without a translation here.
     """
     import keras
-    import torch.nn as nn
+    import torch.nn as nn  # optional dependency: torch_status() imported torch before this runs
 
     modules = []
     layers = [la for la in model.layers if not isinstance(la, keras.layers.InputLayer)]
@@ -159,8 +160,6 @@ def run_torch(
     if torch is None:
         raise ImportError(note)
     torch.set_num_threads(DEFAULT_THREADS["threads"] if threads is None else threads)
-
-    from fmnist.model import build_model
 
     keras_model = build_model(preset)
     torch.manual_seed(seed)

@@ -1,0 +1,25 @@
+"""``fmnist report`` and ``fmnist results``."""
+
+from __future__ import annotations
+
+from fmnist.course.commands import default
+from fmnist.course.report import CELL_TIMEOUT, build_reports, load_results, results_dir, results_markdown, update_readme
+
+
+def report(args) -> int:
+    index = build_reports(
+        profile=args.profile, notebooks=args.notebooks or None,
+        write_notebooks=args.write_notebooks, timeout=default(args.cell_timeout, CELL_TIMEOUT),
+        execute=not args.no_execute,
+    )  # fmt: skip
+    print(f"wrote {index}")
+    return 0
+
+
+def results(args) -> int:
+    loaded = load_results(args.dir or results_dir(), profile=args.profile)
+    if args.readme:
+        print(f"wrote {update_readme(args.readme, loaded)} ({len(loaded)} results)")
+    else:
+        print(results_markdown(loaded), end="")
+    return 0
