@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
+from fmnist.backend import weight_gradients
 from fmnist.checks import check_int, check_labels, check_samples
 from fmnist.model import build_deep_thin_mlp, check_input_shape, compile_model
 
@@ -152,7 +152,8 @@ def gradient_norms(model: keras.Model, x, y,
 
     Returns:
         DataFrame indexed by layer name (input to output) with columns ``kernel`` and
-        ``bias`` (NaN for a layer without bias).
+        ``bias`` (NaN for a layer without bias, and for frozen, non-trainable weights).
+        Computed by :func:`fmnist.backend.weight_gradients`, so on every Keras backend.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
@@ -167,21 +168,19 @@ def gradient_norms(model: keras.Model, x, y,
         # labels out of range or one-hot rows fail deep inside TF otherwise; validated only,
         # the loss still receives y as given
         check_labels(y, "y", model.output_shape[-1], note=f" for model {model.name!r}")
-    x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
-    loss_fn = keras.losses.get(loss)
-    variables = []
-    for layer in layers:
-        variables.append(layer.kernel)
-        if getattr(layer, "bias", None) is not None:
-            variables.append(layer.bias)
-    with tf.GradientTape() as tape:
-        value = tf.reduce_mean(loss_fn(y, model(x, training=False)))
-    grads = iter(tape.gradient(value, variables))
-    rows = []
-    for layer in layers:
-        kernel = float(tf.norm(next(grads)))
-        bias = float(tf.norm(next(grads))) if getattr(layer, "bias", None) is not None else np.nan
-        rows.append((layer.name, kernel, bias))
+    _, grads = weight_gradients(model, keras.losses.get(loss), x, y)
+    # by identity: a variable's path is not unique when two models share a name
+    grad_of = {id(variable): grad for variable, grad in zip(model.trainable_variables, grads)}
+
+    def norm(variable) -> float:
+        if variable is None:
+            return np.nan
+        if id(variable) not in grad_of:  # a frozen (non-trainable) kernel or bias
+            return np.nan
+        return float(np.linalg.norm(grad_of[id(variable)].ravel()))
+
+    rows = [(layer.name, norm(layer.kernel), norm(getattr(layer, "bias", None)))
+            for layer in layers]
     return pd.DataFrame(rows, columns=["layer", "kernel", "bias"]).set_index("layer")
 
 

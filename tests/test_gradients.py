@@ -1,4 +1,8 @@
-"""fmnist.gradients: matrix-product demo and gradient norms of the deep, thin MLP."""
+"""fmnist.gradients: matrix-product demo and gradient norms of the deep, thin MLP.
+
+Every test is ``portable`` (runs on each Keras backend: ``KERAS_BACKEND=torch pytest -m
+portable tests/test_gradients.py``); the two deep-thin tests share one training run.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import pytest
 
 from fmnist import gradients
 
+pytestmark = pytest.mark.portable
 
 # ------------------------------------------------------------------------ matrix products
 def test_matrix_product_table_shape():
@@ -159,12 +164,21 @@ def test_gradient_norm_history_callback(batch):
     assert np.isfinite(frame.to_numpy()).all()
 
 
-def test_deep_thin_experiment(batch):
+_CONFIGS = {"uniform + sigmoid": ("uniform", "sigmoid"), "he + relu": ("he", "relu")}
+
+
+@pytest.fixture(scope="module")
+def deep_thin(batch):
+    """One deep-thin run (2 configs, 1 epoch) for the tests below: training is the slow part."""
     x, y = batch
-    configs = {"uniform + sigmoid": ("uniform", "sigmoid"), "he + relu": ("he", "relu")}
-    result = gradients.deep_thin_experiment(x, y, validation_data=(x[:16], y[:16]),
-                                            configs=configs, epochs=1, batch_size=32,
-                                            norm_batch=32)
+    return gradients.deep_thin_experiment(x, y, validation_data=(x[:16], y[:16]),
+                                          configs=_CONFIGS, epochs=1, batch_size=32,
+                                          norm_batch=32)
+
+
+def test_deep_thin_experiment(batch, deep_thin):
+    x, y = batch
+    result, configs = deep_thin, _CONFIGS
     assert list(result.norms.columns) == ["config", "epoch", "layer", "norm"]
     assert sorted(result.norms["epoch"].unique()) == [0, 1]
     assert len(result.norms) == 2 * 2 * 7
@@ -179,19 +193,11 @@ def test_deep_thin_experiment(batch):
         gradients.deep_thin_experiment(x, y, configs={"bad": ("lecun", "relu")}, epochs=1)
 
 
-def test_deep_thin_summary_table():
-    from fmnist.gradients import deep_thin_experiment
-
-    rng = np.random.default_rng(0)
-    x = rng.random((64, 784)).astype("float32")
-    y = np.arange(64) % 10
-    result = deep_thin_experiment(
-        x, y, configs={"uniform + sigmoid": ("uniform", "sigmoid"), "he + relu": ("he", "relu")},
-        epochs=1, batch_size=32, norm_batch=32,
-    )
-    table = result.summary()
+def test_deep_thin_summary_table(deep_thin):
+    table = deep_thin.summary()
     assert list(table.index) == ["uniform + sigmoid", "he + relu"]
     np.testing.assert_allclose(
         table["first / output"], table["first layer norm"] / table["output layer norm"]
     )
     assert table.loc["uniform + sigmoid", "first layer norm"] < table.loc["he + relu", "first layer norm"]
+    assert {"final loss", "final accuracy", "final val_accuracy"} <= set(table.columns)

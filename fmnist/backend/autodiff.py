@@ -71,7 +71,8 @@ def _input_gradient_tensorflow(fn, x):
     with tf.GradientTape() as tape:
         tape.watch(x)
         value = fn(x)
-    return value, tape.gradient(value, x)
+    grad = tape.gradient(value, x)
+    return value, tf.zeros_like(x) if grad is None else grad  # None: fn does not read x
 
 
 def _input_gradient_torch(fn, x):
@@ -79,6 +80,8 @@ def _input_gradient_torch(fn, x):
 
     x = keras.ops.convert_to_tensor(x).detach().clone().requires_grad_(True)
     value = fn(x)
+    if not value.requires_grad:  # fn does not depend on x at all
+        return value, torch.zeros_like(x)
     (grad,) = torch.autograd.grad(value, x, allow_unused=True)
     return value, torch.zeros_like(x) if grad is None else grad
 
@@ -132,6 +135,8 @@ def _weight_gradients_torch(model, objective, x, y):
 
     variables = model.trainable_variables
     value = objective(model(x, training=False), y)
+    if not value.requires_grad:  # the loss does not depend on any weight
+        return value, [torch.zeros_like(v.value) for v in variables]
     # autograd.grad instead of .backward(): nothing accumulates in the parameters' .grad
     grads = torch.autograd.grad(value, [v.value for v in variables], allow_unused=True)
     return value, [torch.zeros_like(v.value) if g is None else g
