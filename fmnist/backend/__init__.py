@@ -8,7 +8,11 @@ The backend is Keras's: ``KERAS_BACKEND=tensorflow|jax|torch``, fixed at the fir
 """
 
 from fmnist.backend.autodiff import input_gradient, weight_gradients
+from fmnist.backend.batchnorm import FusedBatchNormalization
+from fmnist.backend.compile_defaults import COMPILE_DEFAULTS, compile_defaults
+from fmnist.backend.datasets import PREFETCH_BATCHES, tf_dataset
 from fmnist.backend.runtime import BACKENDS, backend_name, enable_determinism, import_backend_quietly
 
 __all__ = ["BACKENDS", "backend_name", "enable_determinism", "import_backend_quietly"]
 __all__ += ["input_gradient", "weight_gradients"]
+__all__ += ["COMPILE_DEFAULTS", "FusedBatchNormalization", "PREFETCH_BATCHES", "compile_defaults", "tf_dataset"]

@@ -1,6 +1,8 @@
-"""tf.data input pipelines and training-time augmentation.
+"""tf.data input pipelines and training-time augmentation, on every Keras backend.
 
-Measured on this project's 2-core CPU (see ../shared/notes.md and ``fmnist benchmark``):
+The pipeline itself is TensorFlow code and lives in the backend layer
+(:func:`fmnist.backend.tf_dataset`); ``fit`` takes a ``tf.data.Dataset`` on tensorflow, jax
+and torch alike. Measured on this project's 2-core CPU (see ../shared/notes.md and ``fmnist benchmark``):
 ``model.fit`` on numpy arrays is ~1.7x slower than a cached, prefetched ``tf.data`` pipeline,
 so training always goes through :func:`make_dataset`.
 
@@ -13,14 +15,14 @@ Example::
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
+from fmnist.backend import PREFETCH_BATCHES, tf_dataset
 from fmnist.checks import check_bool, check_int, check_real, check_samples
 from fmnist.data.preprocessing import IMAGE_LAYOUTS
 
-#: Batches :func:`make_dataset` prepares ahead of the training step (a fixed prefetch buffer,
-#: since tf.data's autotuner is switched off there).
-PREFETCH_BATCHES = 2
+__all__ = ["PREFETCH_BATCHES", "build_augmentation", "make_dataset"]
 
 
 def build_augmentation(
@@ -49,11 +51,12 @@ def build_augmentation(
             is not bit-reproducible through :func:`make_dataset` once an epoch has several
             batches, since the parallel ``map`` calls draw from that state in no fixed order.
 
-    Every layer is a stock Keras preprocessing layer, so in inference (``training=False``) the
-    stack is the identity.
+    Every layer is a stock Keras layer, so in inference (``training=False``) the stack is the
+    identity, on every backend. Inside :func:`make_dataset` (tf.data) the image layers run as
+    TensorFlow ops on any backend, and the noise is added by the pipeline with the noise
+    layer's ``stddev`` and ``seed`` (see :mod:`fmnist.backend.datasets`): same distribution,
+    but not the layer's own random stream.
     """
-    import keras
-
     # Validated only: the layers below get the values as passed (seed as a Python int, which
     # Keras requires: np.int64 was refused).
     check_bool(flip, "flip")
@@ -118,38 +121,21 @@ def make_dataset(
     Augmentation runs after batching (vectorized) and after the cache, so every epoch sees
     fresh random transforms. MLP inputs ``(N, 784)`` are reshaped to images for augmentation
     and back. The dataset prefetches :data:`PREFETCH_BATCHES` batches with tf.data's autotuner
-    switched off (it cost whole epochs on one core on a 2-core CPU; see the comment below).
+    switched off (it cost whole epochs on one core on a 2-core CPU; see
+    :func:`fmnist.backend.tf_dataset`). The same dataset feeds ``fit`` on every Keras backend.
     """
-    import tensorflow as tf
-
     batch_size = check_int(batch_size, "batch_size")
     shuffle, cache = check_bool(shuffle, "shuffle"), check_bool(cache, "cache")
     seed = check_int(seed, "seed", minimum=0)
     # Numbers only, as fmnist.training.train requires; not check_labels: y may also be
     # regression targets, negative or multi-column.
     x, y = check_samples(x, y, "make_dataset", numeric=True)
-    ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
-    if cache:
-        ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
     if augment is not None:
+        if not callable(augment):
+            raise TypeError(
+                "augment must be a Keras layer (e.g. build_augmentation(...)), a callable "
+                f"images -> images taking training=True, or None; got {type(augment).__name__}"
+            )
         if x.shape[1:] not in IMAGE_LAYOUTS:
             raise ValueError(f"augmentation needs 28x28 images, got samples of shape {x.shape[1:]}")
-        sample_shape = x.shape[1:]
-
-        def _augment(images):
-            images = tf.reshape(images, (-1, 28, 28, 1))
-            return tf.reshape(augment(images, training=True), (-1,) + sample_shape)
-
-        if y is None:
-            ds = ds.map(_augment, num_parallel_calls=tf.data.AUTOTUNE)
-        else:
-            ds = ds.map(lambda a, b: (_augment(a), b), num_parallel_calls=tf.data.AUTOTUNE)
-    # tf.data's autotuner off: with it on, 13 of 35 steady-state epochs of cnn_medium (5 probe
-    # runs) ran on one of the two cores (CPU/wall 1.04 instead of 1.95, epochs ~1.9x longer) on
-    # this 2-core machine; with it off, 28 of 28 used both cores (same data, same results).
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return ds.prefetch(PREFETCH_BATCHES).with_options(options)
+    return tf_dataset(x, y, batch_size, shuffle, seed, augment, cache, image_shape=(28, 28, 1))

@@ -45,6 +45,7 @@ from fmnist.model.builders import (
     build_regression_net,
 )
 from fmnist.model.compiling import (
+    DEFAULT_JIT_COMPILE,
     DEFAULT_STEPS_PER_EXECUTION,
     OPTIMIZERS,
     TASKS,
@@ -68,7 +69,7 @@ from fmnist.model.presets import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "CONV_BLOCK_DEFAULTS", "DEFAULT_STEPS_PER_EXECUTION", "INITIALIZERS",
+    "ACTIVATIONS", "CONV_BLOCK_DEFAULTS", "DEFAULT_JIT_COMPILE", "DEFAULT_STEPS_PER_EXECUTION", "INITIALIZERS",
     "LAYOUTS", "OPTIMIZERS", "PRESETS", "TASKS", "FusedBatchNormalization", "InputShapeError", "Preset",
     "UnknownNameError", "build_cnn", "build_deep_thin_mlp", "build_mlp", "build_model",
     "build_regression_net", "check_input_shape", "check_task", "compile_model", "get_preset",

@@ -19,16 +19,19 @@ from typing import Any
 import keras
 import numpy as np
 
+from fmnist.backend import backend_name, compile_defaults
 from fmnist.checks import check_bool, check_int, check_real
 from fmnist.model.errors import InputShapeError, UnknownNameError
 
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 TASKS = ("classification", "regression")
-#: Batches per compiled ``tf.function`` call. Keras 3 has a large fixed cost per step on CPU
-#: (keras-team/keras#18648); several steps per call amortize it (shared notes: tf.data plus
-#: 50 steps/call ran cnn_medium at ~2,500 img/s vs ~1,450 for a plain numpy ``fit``; on the
-#: shared 2-core machine 32 vs 1 step gave up to 2x for small MLPs, within noise for CNNs).
-DEFAULT_STEPS_PER_EXECUTION = 32
+#: Batches per compiled train-step call on the active backend (``compile_model``'s default;
+#: per-backend values and their measurements in :mod:`fmnist.backend.compile_defaults`).
+#: Keras 3 has a large fixed cost per step on CPU (keras-team/keras#18648); several steps per
+#: call amortize it on tensorflow (measured; not on jax, and torch allows only one).
+DEFAULT_STEPS_PER_EXECUTION = compile_defaults()["steps_per_execution"]
+#: Whether ``compile_model`` compiles the step with XLA / ``torch.compile`` on this backend.
+DEFAULT_JIT_COMPILE = compile_defaults()["jit_compile"]
 
 
 def make_optimizer(
@@ -83,7 +86,8 @@ def compile_model(
     nesterov: bool = True,
     weight_decay: float | None = None,
     task: str = "classification",
-    steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION,
+    steps_per_execution: int | None = None,
+    jit_compile: bool | None = None,
 ) -> keras.Model:
     """Compile ``model`` in place with the loss/metrics of ``task`` and return it.
 
@@ -93,12 +97,26 @@ def compile_model(
             ``learning_rate``/``momentum``/``weight_decay`` are ignored).
         task: "classification" (sparse categorical cross-entropy + accuracy) or
             "regression" (MSE loss + MSE/MAE metrics).
-        steps_per_execution: batches per graph call (see :data:`DEFAULT_STEPS_PER_EXECUTION`).
+        steps_per_execution: batches per compiled call; None: the active backend's default
+            (:func:`fmnist.backend.compile_defaults`, measured: 32 on tensorflow, 1 on jax
+            and on torch, which allows no other value).
+        jit_compile: compile the step with XLA (tensorflow, jax) or ``torch.compile``
+            (torch); None: the backend's default (True on jax only).
     """
     check_task(task)
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    defaults = compile_defaults()
+    if steps_per_execution is None:
+        steps_per_execution = defaults["steps_per_execution"]
     steps_per_execution = check_int(steps_per_execution, "steps_per_execution")
+    if steps_per_execution > 1 and backend_name() == "torch":
+        # Keras's own error says only "must be 1"; name the default that works.
+        raise ValueError(
+            f"steps_per_execution={steps_per_execution}: the torch backend runs one batch per "
+            "call (steps_per_execution=1, or None for the backend default)"
+        )
+    jit_compile = defaults["jit_compile"] if jit_compile is None else check_bool(jit_compile, "jit_compile")
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         optimizer = make_optimizer(optimizer, learning_rate, momentum, nesterov, weight_decay)
     n_out = model.output_shape[-1]
@@ -116,13 +134,13 @@ def compile_model(
             keras.metrics.MeanSquaredError(name="mse"),
             keras.metrics.MeanAbsoluteError(name="mae"),
         ]
-    # jit_compile=False explicitly: XLA was ~3x slower for convolutions on this CPU.
+    # Explicit on every backend (Keras's "auto" means XLA on jax, none on CPU TensorFlow).
     model.compile(
         optimizer=optimizer,
         loss=loss,
         metrics=metrics,
         steps_per_execution=steps_per_execution,
-        jit_compile=False,
+        jit_compile=jit_compile,
     )
     return model
 

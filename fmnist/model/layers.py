@@ -1,56 +1,10 @@
-"""Layers the project adds to Keras (only where Keras 3 has no equivalent)."""
+"""Layers the project adds to Keras (only where Keras 3 has no equivalent).
 
-from __future__ import annotations
+:class:`FusedBatchNormalization` lives in the backend layer (:mod:`fmnist.backend.batchnorm`:
+TensorFlow's fused kernel on tensorflow, Keras's batch norm on jax and torch) and is
+re-exported here, where the model builders use it.
+"""
 
-import keras
-import tensorflow as tf
+from fmnist.backend import FusedBatchNormalization
 
-
-@keras.saving.register_keras_serializable(package="fmnist")
-class FusedBatchNormalization(keras.layers.BatchNormalization):
-    """``keras.layers.BatchNormalization`` computed by TensorFlow's fused kernel.
-
-    Written by hand because Keras 3 has no fused path: its batch norm is ``tf.nn.moments``
-    plus elementwise ops, a dozen passes over the activation in the forward and backward step,
-    while tf.keras 2 called ``FusedBatchNormV3`` (one oneDNN op each way) for 4-D inputs.
-    This layer does the same; measured on this 2-core CPU (``cnn_best`` train step, batch 128)
-    the step is ~10 % faster. Same weights, config and results as the Keras layer (to float
-    rounding; pinned by ``tests/test_layers.py``), so it is a drop-in subclass:
-    ``isinstance(layer, keras.layers.BatchNormalization)`` holds.
-
-    What the fused kernel does not cover (inputs that are not 4-D NHWC float32, a mask,
-    ``center`` or ``scale`` off, ``renorm``, ``synchronized``) goes through the Keras code.
-
-    >>> import numpy as np
-    >>> layer = FusedBatchNormalization()
-    >>> layer(np.ones((2, 4, 4, 3), "float32"), training=True).shape
-    TensorShape([2, 4, 4, 3])
-    """
-
-    def _fusable(self, inputs, mask) -> bool:
-        return (
-            len(inputs.shape) == 4 and self.axis in (-1, 3) and mask is None
-            and self.center and self.scale and not self.renorm and not self.synchronized
-            and keras.backend.standardize_dtype(inputs.dtype) == "float32"
-        )  # fmt: skip
-
-    def call(self, inputs, training=None, mask=None):
-        if not self._fusable(inputs, mask):
-            return super().call(inputs, training=training, mask=mask)
-        if training and self.trainable:
-            y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-                inputs, self.gamma, self.beta, epsilon=self.epsilon, data_format="NHWC", is_training=True
-            )
-            # The kernel returns the unbiased (n-1) batch variance; Keras averages the biased one.
-            n = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), variance.dtype)
-            variance = variance * (n - 1.0) / tf.maximum(n, 1.0)
-            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
-            self.moving_variance.assign(
-                self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
-            )
-            return y
-        y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-            inputs, self.gamma, self.beta, mean=self.moving_mean, variance=self.moving_variance,
-            epsilon=self.epsilon, data_format="NHWC", is_training=False,
-        )  # fmt: skip
-        return y
+__all__ = ["FusedBatchNormalization"]
