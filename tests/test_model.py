@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from fmnist import model as fm
+from fmnist.backend import BACKENDS, COMPILE_DEFAULTS, backend_name, compile_defaults
 from fmnist.model import (
     PRESETS,
     InputShapeError,
@@ -273,13 +274,41 @@ def test_input_shape_that_does_not_fit_the_model():
 
 
 # --------------------------------------------------------------------------- compile
+@pytest.mark.portable
 def test_compile_classification_defaults():
     model = compile_model(build_model("mlp_shallow"))
     assert isinstance(model.optimizer, keras.optimizers.Adam)
     assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
     assert model.loss.get_config()["from_logits"] is False
-    assert model.steps_per_execution == fm.DEFAULT_STEPS_PER_EXECUTION
-    assert model.jit_compile is False
+    # the active backend's measured defaults (fmnist.backend.compile_defaults)
+    assert model.steps_per_execution == fm.DEFAULT_STEPS_PER_EXECUTION == compile_defaults()["steps_per_execution"]
+    assert model.jit_compile is fm.DEFAULT_JIT_COMPILE is compile_defaults()["jit_compile"]
+
+
+@pytest.mark.portable
+def test_compile_defaults_cover_every_backend_and_torch_runs_one_step_per_call():
+    assert set(COMPILE_DEFAULTS) == set(BACKENDS)
+    assert compile_defaults("torch")["steps_per_execution"] == 1  # Keras refuses more on torch
+    assert compile_defaults("jax")["jit_compile"] is True  # un-jitted JAX runs op by op
+    assert compile_defaults("tensorflow") == {"steps_per_execution": 32, "jit_compile": False}
+    with pytest.raises(ValueError, match=r"unknown Keras backend 'mxnet'; valid backends: tensorflow, jax, torch"):
+        compile_defaults("mxnet")
+    defaults = compile_defaults()
+    defaults["steps_per_execution"] = 99  # a copy: the table stays as measured
+    assert compile_defaults() == COMPILE_DEFAULTS[backend_name()]
+
+
+@pytest.mark.portable
+def test_compile_takes_explicit_settings_and_rejects_bad_ones():
+    model = compile_model(build_model("mlp_shallow"), steps_per_execution=1, jit_compile=False)
+    assert model.steps_per_execution == 1 and model.jit_compile is False
+    with pytest.raises(TypeError, match="^jit_compile must be True or False, got 'yes'$"):
+        compile_model(build_model("mlp_shallow"), jit_compile="yes")
+    with pytest.raises(ValueError, match="steps_per_execution must be an int >= 1, got 0"):
+        compile_model(build_model("mlp_shallow"), steps_per_execution=0)
+    if backend_name() == "torch":
+        with pytest.raises(ValueError, match=r"steps_per_execution=4: the torch backend runs one batch per call"):
+            compile_model(build_model("mlp_shallow"), steps_per_execution=4)
 
 
 def test_compile_sgd_defaults_to_nesterov_momentum():
@@ -291,10 +320,11 @@ def test_compile_sgd_defaults_to_nesterov_momentum():
 
 @pytest.mark.parametrize("name, cls", [("adamw", "AdamW"), ("nadam", "Nadam"), ("rmsprop", "RMSprop")])
 def test_compile_other_optimizers_and_weight_decay(name, cls):
-    model = compile_model(build_model("mlp_shallow"), optimizer=name, weight_decay=1e-4, steps_per_execution=4)
+    spe = 1 if backend_name() == "torch" else 4
+    model = compile_model(build_model("mlp_shallow"), optimizer=name, weight_decay=1e-4, steps_per_execution=spe)
     assert type(model.optimizer).__name__ == cls
     assert model.optimizer.weight_decay == pytest.approx(1e-4)
-    assert model.steps_per_execution == 4
+    assert model.steps_per_execution == spe
 
 
 def test_make_optimizer_checks_momentum_nesterov_and_weight_decay():

@@ -8,7 +8,11 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf  # a hard dependency (tf.data); its determinism switch is checked on tensorflow
 
+import fmnist.training
+from fmnist.backend import backend_name
+from fmnist.data import build_augmentation
 from fmnist.model import PRESETS, InputShapeError, build_mlp, build_model, build_regression_net, compile_model, load_model
 from fmnist.training import (
     CVResult,
@@ -22,6 +26,8 @@ from fmnist.training import (
 )
 
 SHAPES = {"mlp": (784,), "cnn": (28, 28, 1)}
+#: Several batches per compiled call where the backend allows it (torch runs one).
+SPE = 1 if backend_name() == "torch" else 4
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +53,7 @@ def curve(n=96, seed=0):
 
 
 def tiny_mlp():
-    return compile_model(build_mlp(hidden_units=(8,)), learning_rate=1e-2, steps_per_execution=4)
+    return compile_model(build_mlp(hidden_units=(8,)), learning_rate=1e-2, steps_per_execution=SPE)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in PRESETS if not n.startswith("test_")))
@@ -62,6 +68,7 @@ def test_every_preset_trains_and_its_loss_decreases(name):
     assert loss.iloc[-1] < loss.iloc[0], f"{name}: loss did not decrease: {list(loss)}"
 
 
+@pytest.mark.portable
 def test_train_result_fields_csv_and_checkpoint(tmp_path):
     x, y = blobs(96)
     model = tiny_mlp()
@@ -93,6 +100,7 @@ class _WeightRecorder(keras.callbacks.Callback):
         self.weights.append(self.model.get_weights())
 
 
+@pytest.mark.portable
 def test_early_stopping_restores_best_weights_and_checkpoint_holds_them(tmp_path):
     x, y = blobs(64)
     # Validation labels are shifted, so once the model learns the training labels val_loss
@@ -121,6 +129,7 @@ def _diverging_regression_net():
                          learning_rate=1e12, task="regression", steps_per_execution=1)
 
 
+@pytest.mark.portable
 def test_nan_loss_stops_training_with_clear_message():
     x, y = curve(64)
     with pytest.raises(TrainingDivergedError, match="loss became NaN/inf in epoch 1.*learning rate") as err:
@@ -137,6 +146,7 @@ def test_nan_in_the_data_is_a_clear_error():
         train(tiny_mlp(), (x, y), epochs=1, batch_size=16)
 
 
+@pytest.mark.portable
 def test_same_seed_gives_identical_weights_after_training():
     x, y = blobs(64, "cnn")
     weights = []
@@ -149,6 +159,7 @@ def test_same_seed_gives_identical_weights_after_training():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.portable
 def test_train_uncompiled_model_and_no_validation():
     x, y = curve(32)
     model = build_regression_net((4,))
@@ -191,6 +202,7 @@ class _RateLog(keras.callbacks.Callback):
         self.rates = getattr(self, "rates", []) + [float(np.asarray(self.model.optimizer.learning_rate))]
 
 
+@pytest.mark.portable
 def test_cosine_lr_schedule_decays_per_epoch_and_restores_the_compiled_rate():
     x, y = blobs(32)
     model = tiny_mlp()  # compiled with learning_rate 1e-2
@@ -209,6 +221,7 @@ class _StopInSecondEpoch(keras.callbacks.Callback):
             raise KeyboardInterrupt("user pressed stop")
 
 
+@pytest.mark.portable
 def test_an_interrupted_cosine_run_still_restores_the_compiled_rate():
     x, y = blobs(32)
     model = tiny_mlp()  # compiled with learning_rate 1e-2
@@ -228,11 +241,13 @@ def test_lr_schedule_bad_input():
         train(model, (x, y), epochs=1, lr_schedule="cosine")
 
 
+@pytest.mark.portable
 def test_set_seed(monkeypatch):
-    import tensorflow as tf
-
     calls = []
-    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: calls.append(1))
+    if backend_name() == "tensorflow":  # the backend layer's call reaches TensorFlow's switch
+        monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: calls.append(1))
+    else:
+        monkeypatch.setattr(fmnist.training, "enable_determinism", lambda: calls.append(1))
     set_seed(1, deterministic=True)
     assert calls == [1]
     set_seed(5)
@@ -244,6 +259,7 @@ def test_set_seed(monkeypatch):
 
 
 # --------------------------------------------------------------------------- CV / ensemble
+@pytest.mark.portable
 def test_cross_validate_classification_folds_are_disjoint_covering_and_stratified():
     x, y = blobs(60)
     cv = cross_validate(tiny_mlp, x, y, k=3, epochs=1, batch_size=20)
@@ -306,9 +322,21 @@ def test_ensemble_predict_is_the_mean_of_members():
         ensemble_predict(models, x.reshape(-1, 28, 28, 1))
 
 
+@pytest.mark.portable
 def test_refit_trains_a_fresh_model_on_all_data():
     x, y = blobs(40)
     result = refit(tiny_mlp, x, y, epochs=2, batch_size=8)
     assert result.epochs_run == 2 and result.monitor == "loss"
     result = refit("regression_10_15_10", *curve(20), epochs=1, task="regression", batch_size=10)
     assert result.model.output_shape == (None, 1)
+
+
+@pytest.mark.portable
+def test_train_with_noise_and_erasing_augmentation_on_every_backend():
+    # GaussianNoise inside the tf.data map raised NotImplementedError on jax and torch
+    x, y = blobs(64, "cnn")
+    augment = build_augmentation(flip=True, rotation=0.05, noise=0.1, erasing=0.25, translation=0.05, seed=0)
+    result = train(compile_model(build_model("cnn_small")), (x, y), (x, y), epochs=2, batch_size=32, augment=augment)
+    assert result.epochs_run == 2 and np.isfinite(result.history["loss"]).all()
+    mlp = train(tiny_mlp(), blobs(32), epochs=1, batch_size=16, augment=build_augmentation(noise=0.1, seed=1))
+    assert np.isfinite(mlp.history["loss"]).all()  # (N, 784) inputs are augmented as images

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import talos
+from talos.parameters.ParamSpace import ParamSpace
 
 from fmnist.tuning.results import RESULTS_FILE, atomic_write_csv, order_columns
 from fmnist.tuning.space import _plain, param_hash
@@ -40,8 +42,6 @@ __all__ = ["planned_configs", "run_talos"]
 
 def planned_configs(space, fraction_limit: float, seed: int, max_trials: int | None = None) -> list[dict]:
     """The configurations a Talos search will run, in order (Talos' sample of the grid)."""
-    from talos.parameters.ParamSpace import ParamSpace
-
     sample = ParamSpace(space.grid(), space.names, fraction_limit=float(fraction_limit), seed=seed)
     configs = [{n: _plain(v) for n, v in zip(space.names, row)} for row in sample.param_space]
     return configs[:max_trials] if max_trials else configs
@@ -67,8 +67,6 @@ def run_talos(settings) -> int:
 
     ``settings`` is the :class:`fmnist.tuning.search.SearchSettings` built by ``run_search``.
     """
-    import talos
-
     s = settings
     space, objective = s.space, s.objective
     ledger = read_ledger(s.run_dir)
