@@ -8,11 +8,13 @@ import os
 import stat
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
 
 from fmnist import data as fd
+from fmnist.backend import backend_name
 from fmnist.data import sources
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout these tests belong to
@@ -357,6 +359,7 @@ def test_split_report_counts():
 
 
 # ---------------------------------------------------------------- pipeline and augmentation
+@pytest.mark.portable
 def test_make_dataset_batches_and_shapes():
     x = np.random.rand(70, 28, 28, 1).astype(np.float32)
     y = np.arange(70) % 10
@@ -366,6 +369,7 @@ def test_make_dataset_batches_and_shapes():
     np.testing.assert_array_equal(got, np.sort(y))
 
 
+@pytest.mark.portable
 def test_make_dataset_turns_the_tf_data_autotuner_off_and_keeps_the_order():
     # Performance setting pinned (the autotuner cost whole epochs on one core, see
     # make_dataset); the shuffled order must not depend on it.
@@ -389,6 +393,7 @@ def test_make_dataset_turns_the_tf_data_autotuner_off_and_keeps_the_order():
     assert np.array_equal(first, order(with_autotuner))
 
 
+@pytest.mark.portable
 def test_make_dataset_validates():
     with pytest.raises(ValueError, match="batch_size"):
         fd.make_dataset(np.zeros((4, 784)), np.zeros(4, int), batch_size=0)
@@ -399,6 +404,7 @@ def test_make_dataset_validates():
         fd.make_dataset(np.zeros((4, 784)), np.zeros(3, int))
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("seed", ["a", -5, 1.5, True, None])
 def test_make_dataset_rejects_bad_seeds(seed):
     # seed='a' used to fail inside tf.data with "not all arguments converted during string formatting"
@@ -406,6 +412,7 @@ def test_make_dataset_rejects_bad_seeds(seed):
         fd.make_dataset(np.zeros((4, 784), np.float32), np.zeros(4, int), shuffle=True, seed=seed)
 
 
+@pytest.mark.portable
 def test_make_dataset_rejects_non_numeric_targets_and_non_bool_switches():
     x = np.zeros((2, 784), np.float32)
     for y in (np.array(["a", "b"]), np.array([True, False]), np.array([None, 1], dtype=object)):
@@ -430,6 +437,43 @@ def test_augmentation_only_in_training():
     assert xb.shape == (16, 784) and not np.allclose(xb.numpy(), x.reshape(16, 784))
 
 
+def _noise_of(ds, base):
+    return np.concatenate([np.asarray(b[0]).ravel() for b in ds]) - base
+
+
+@pytest.mark.portable
+def test_augmentation_noise_has_the_same_mean_and_std_in_tf_data_and_in_the_layer():
+    # GaussianNoise cannot run inside tf.data off tensorflow; the pipeline adds the noise with
+    # TF ops from the layer's stddev and seed. Pinned: N(0, 0.1) there and in the layer itself
+    # (Keras's own, on the active backend), fresh every epoch, the identity at inference.
+    aug = fd.build_augmentation(flip=False, rotation=0, noise=0.1, erasing=0, seed=0)
+    x = np.full((512, 28, 28, 1), 0.5, np.float32)  # 401,408 noise draws: std error of the mean 1.6e-4
+    ds = fd.make_dataset(x, np.zeros(512, int), batch_size=128, shuffle=True, augment=aug)
+    first, second = _noise_of(ds, 0.5), _noise_of(ds, 0.5)
+    in_layer = np.asarray(aug(x, training=True)).ravel() - 0.5
+    for noise in (first, second, in_layer):
+        assert abs(noise.mean()) < 1e-3
+        assert noise.std() == pytest.approx(0.1, rel=0.01)
+    assert not np.allclose(first, second)  # a new draw each epoch (after the cache)
+    np.testing.assert_array_equal(np.asarray(aug(x, training=False)), x)
+    # MLP-shaped inputs get the same noise, reshaped to images and back
+    flat = fd.make_dataset(x.reshape(512, 784), batch_size=256, augment=aug)
+    assert next(iter(flat)).shape == (256, 784)
+    assert _noise_of(((b,) for b in flat), 0.5).std() == pytest.approx(0.1, rel=0.01)
+
+
+@pytest.mark.portable
+def test_make_dataset_rejects_augmentation_it_cannot_run():
+    x, y = np.zeros((8, 28, 28, 1), np.float32), np.zeros(8, int)
+    with pytest.raises(TypeError, match="augment must be a Keras layer .* got str"):
+        fd.make_dataset(x, y, augment="flip")
+    with pytest.raises(ValueError, match=r"augmentation needs 28x28 images, got samples of shape \(10,\)"):
+        fd.make_dataset(np.zeros((8, 10), np.float32), y, augment=fd.build_augmentation())
+    if backend_name() != "tensorflow":  # Dropout is no tf.data layer: a clear error off tensorflow
+        with pytest.raises(TypeError, match="augmentation layer 'drop' .*cannot run inside tf.data"):
+            fd.make_dataset(x, y, augment=keras.layers.Dropout(0.5, name="drop"))
+
+@pytest.mark.portable
 def test_augmentation_validates_strength():
     with pytest.raises(ValueError, match="rotation"):
         fd.build_augmentation(rotation=2.0)
@@ -457,6 +501,7 @@ def test_augmentation_rejects_bad_seed_and_flip(kwargs, error, message):
     assert fd.build_augmentation(erasing_scale=(0.1, 0.1), seed=np.int64(3)) is not None
 
 
+@pytest.mark.portable
 def test_translation_shifts_whole_images_and_keeps_their_mass():
     aug = fd.build_augmentation(flip=False, rotation=0, noise=0, erasing=0, translation=0.1, seed=0)
     assert [layer.name for layer in aug.layers] == ["translate"]
