@@ -8,7 +8,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from fmnist.calibration import reliability_table
-from fmnist.visualization import plot_corruption_accuracy, plot_mean_corruption_accuracy, plot_reliability_diagram
+from fmnist.visualization import (
+    plot_corruption_accuracy,
+    plot_mean_corruption_accuracy,
+    plot_reliability_diagram,
+    plot_uncertainty,
+)
 
 
 def _table():
@@ -38,6 +43,15 @@ def test_corruption_plots():
     summary = pd.DataFrame({"clean": [0.9, 0.85], "mean corrupted": [0.6, 0.55]}, index=["CNN", "MLP"])
     fig = plot_mean_corruption_accuracy(summary)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["CNN", "MLP"]
+
+
+def test_uncertainty_bands():
+    grid = np.linspace(-5, 5, 50)
+    fig = plot_uncertainty(grid, {"5-fold": (np.sin(grid), np.full(50, 0.1)), "seeds": (grid * 0, grid * 0 + 0.2)},
+                           train=(grid[::5], np.sin(grid[::5])))  # fmt: skip
+    assert [ax.get_title() for ax in fig.axes] == ["5-fold", "seeds"]
+    with pytest.raises(ValueError, match="need 50 values"):
+        plot_uncertainty(grid, {"bad": (np.zeros(3), np.zeros(3))})
 
 
 @pytest.mark.parametrize("call, match", [

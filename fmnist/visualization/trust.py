@@ -9,7 +9,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from fmnist.visualization._common import figure_title, new_figure, palette, panel_row, single_axes, styled
+from fmnist.data import GAPS
+from fmnist.visualization._common import GAP_COLOR, figure_title, new_figure, palette, panel_row, single_axes, styled
 
 _RELIABILITY_COLUMNS = {"low", "high", "count", "confidence", "accuracy"}
 _CORRUPTION_COLUMNS = {"model", "corruption", "severity", "accuracy"}
@@ -106,4 +107,36 @@ def plot_mean_corruption_accuracy(summary: pd.DataFrame, ax: Axes | None = None,
     ax.set_xlabel("test accuracy")
     ax.legend(fontsize="small", loc="lower right")
     ax.set_title(title or "Clean vs corrupted accuracy")
+    return fig
+
+
+@styled
+def plot_uncertainty(x_grid, bands: Mapping[str, tuple], train=None, test=None, z: float = 2.0,
+                     gaps=GAPS, title: str | None = None) -> Figure:  # fmt: skip
+    """One panel per band: the mean and ``mean +- z * std`` over ``x_grid``, with the data and
+    the gaps (``bands`` maps a label to ``(mean, std)``, e.g. from ``fmnist.uncertainty``)."""
+    if not isinstance(bands, Mapping) or not bands:
+        raise ValueError("bands must be a non-empty {label: (mean, std)} mapping")
+    x_grid = np.asarray(x_grid, dtype=float).reshape(-1)
+    fig, axes = new_figure(1, len(bands), figsize=(5.2 * len(bands), 4), sharey=True)
+    colors = palette(3)
+    for panel, (label, band) in zip(axes[0], bands.items()):
+        mean, std = (np.asarray(a, dtype=float).reshape(-1) for a in band)
+        if mean.shape != x_grid.shape or std.shape != x_grid.shape:
+            raise ValueError(f"band {label!r}: mean and std need {x_grid.size} values (one per x_grid point)")
+        for i, (low, high) in enumerate(gaps or ()):
+            panel.axvspan(low, high, color=GAP_COLOR, alpha=0.6, linewidth=0,
+                          label="gap (no training data)" if i == 0 else None)  # fmt: skip
+        panel.fill_between(x_grid, mean - z * std, mean + z * std, color=colors[2], alpha=0.3,
+                           linewidth=0, label=f"mean +- {z:g} sigma")  # fmt: skip
+        panel.plot(x_grid, mean, color=colors[2], linewidth=2, label="mean")
+        for pair, style, what in ((train, {"s": 14, "color": colors[0]}, "train"),
+                                  (test, {"s": 18, "facecolors": "none", "edgecolors": colors[1]}, "test")):  # fmt: skip
+            if pair is not None:
+                panel.scatter(np.ravel(pair[0]), np.ravel(pair[1]), label=what, **style)
+        panel.set_title(str(label))
+        panel.set_xlabel("x")
+    axes[0, 0].set_ylabel("y")
+    axes[0, 0].legend(fontsize="small", loc="upper left")
+    figure_title(fig, title)
     return fig
