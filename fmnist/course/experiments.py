@@ -163,7 +163,6 @@ class Experiment:
 
     def test_table(self, x_test, y_test) -> pd.DataFrame:
         """Evaluate every model once on the test set (seed-003 style comparison table)."""
-
         for name, result in self.results.items():
             self.test_metrics[name] = evaluate(result.model, x_test, y_test)
         return compare(
@@ -173,7 +172,6 @@ class Experiment:
 
     def record(self, notebook: str) -> list:
         """Record every tested model for the report index (call :meth:`test_table` first)."""
-
         if not self.test_metrics:
             raise RuntimeError("call test_table(x_test, y_test) before record()")
         return [record_training(notebook, name, self.results[name], metrics)
