@@ -445,3 +445,16 @@ def test_sin_activation_computes_sin_and_survives_save_load(tmp_path):
     loaded = load_model(save_model(model, tmp_path / "sin.keras"))
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     assert "sin" in fm.ACTIVATIONS
+
+
+@pytest.mark.portable
+def test_a_loaded_model_runs_with_this_backends_compile_defaults(tmp_path):
+    # A tensorflow file says steps_per_execution=32, which torch refuses at load time; a jax
+    # file says jit_compile=True (torch.compile on torch). load_model uses this backend's.
+    model = compile_model(build_model("mlp_shallow"), steps_per_execution=1, jit_compile=not fm.DEFAULT_JIT_COMPILE)
+    loaded = load_model(save_model(model, tmp_path / "m.keras"))
+    assert loaded.steps_per_execution == fm.DEFAULT_STEPS_PER_EXECUTION
+    assert loaded.jit_compile is fm.DEFAULT_JIT_COMPILE
+    assert isinstance(loaded.optimizer, keras.optimizers.Adam) and loaded.compiled
+    np.testing.assert_allclose(loaded.predict(np.ones((2, 784)), verbose=0), model.predict(np.ones((2, 784)), verbose=0), atol=1e-6)
+    assert load_model(tmp_path / "m.keras", compile=False).compiled is False

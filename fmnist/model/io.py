@@ -14,13 +14,16 @@ Example::
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
 import keras
 
 from fmnist.atomic import atomic_path
+from fmnist.backend import compile_defaults
 
 
 def _check_keras_path(path: str | os.PathLike) -> Path:
@@ -44,7 +47,11 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
 
 
 def load_model(path: str | os.PathLike, compile: bool = True) -> keras.Model:
-    """Load a ``.keras`` model with ``safe_mode=True``.
+    """Load a ``.keras`` model with ``safe_mode=True``, on any Keras backend.
+
+    A compiled model gets the active backend's ``steps_per_execution`` and ``jit_compile``
+    (:func:`fmnist.backend.compile_defaults`) instead of the saving backend's, so a model
+    saved on tensorflow loads on torch (which runs one step per call) and jax (jitted).
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
@@ -59,4 +66,21 @@ def load_model(path: str | os.PathLike, compile: bool = True) -> keras.Model:
             f"{str(path)!r} is not a valid .keras archive (a zip file written by "
             "keras.Model.save / fmnist train); it may be truncated or corrupt"
         )
+    if compile:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+        compile_config = config.get("compile_config") or {}
+        wanted = compile_defaults()
+        if compile_config and any(compile_config.get(k, v) != v for k, v in wanted.items()):
+            # steps_per_execution and jit_compile say how the step runs on the backend that
+            # saved the file, not what the model is: a tensorflow model's 32 steps per call
+            # would fail to compile on torch, its jit_compile=False leave jax un-jitted.
+            compile_config.update(wanted)
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / path.name
+                with zipfile.ZipFile(path) as src, zipfile.ZipFile(copy, "w") as dst:
+                    for item in src.infolist():
+                        data = json.dumps(config).encode() if item.filename == "config.json" else src.read(item)
+                        dst.writestr(item, data)
+                return keras.models.load_model(copy, compile=True, safe_mode=True)
     return keras.models.load_model(path, compile=compile, safe_mode=True)
