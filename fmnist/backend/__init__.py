@@ -7,12 +7,19 @@ The backend is Keras's: ``KERAS_BACKEND=tensorflow|jax|torch``, fixed at the fir
 ``import keras``.
 """
 
-from fmnist.backend.autodiff import input_gradient, weight_gradients
-from fmnist.backend.batchnorm import FusedBatchNormalization
-from fmnist.backend.compile_defaults import COMPILE_DEFAULTS, compile_defaults
-from fmnist.backend.datasets import PREFETCH_BATCHES, tf_dataset
-from fmnist.backend.runtime import BACKENDS, backend_name, enable_determinism, import_backend_quietly
+from fmnist.backend.quiet import import_backend_quietly
 
-__all__ = ["BACKENDS", "backend_name", "enable_determinism", "import_backend_quietly"]
-__all__ += ["input_gradient", "weight_gradients"]
-__all__ += ["COMPILE_DEFAULTS", "FusedBatchNormalization", "PREFETCH_BATCHES", "compile_defaults", "tf_dataset"]
+# Before the imports below load Keras, and with it TensorFlow's noisy C++ start-up.
+import_backend_quietly()
+
+from fmnist.backend.autodiff import input_gradient, weight_gradients  # noqa: E402
+from fmnist.backend.batchnorm import FusedBatchNormalization  # noqa: E402
+from fmnist.backend.compile_defaults import COMPILE_DEFAULTS, compile_defaults  # noqa: E402
+from fmnist.backend.datasets import PREFETCH_BATCHES, tf_dataset  # noqa: E402
+from fmnist.backend.runtime import BACKENDS, backend_name, enable_determinism  # noqa: E402
+
+__all__ = [
+    "BACKENDS", "COMPILE_DEFAULTS", "FusedBatchNormalization", "PREFETCH_BATCHES", "backend_name",
+    "compile_defaults", "enable_determinism", "import_backend_quietly", "input_gradient", "tf_dataset",
+    "weight_gradients",
+]  # fmt: skip

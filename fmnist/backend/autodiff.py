@@ -30,7 +30,8 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from fmnist.backend.runtime import backend_name, import_backend_quietly
+from fmnist.backend.quiet import import_backend_quietly
+from fmnist.backend.runtime import backend_name
 
 __all__ = ["input_gradient", "weight_gradients"]
 

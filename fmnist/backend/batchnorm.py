@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from fmnist.backend.runtime import backend_name, import_backend_quietly
+from fmnist.backend.quiet import import_backend_quietly
+from fmnist.backend.runtime import backend_name
 
 __all__ = ["FusedBatchNormalization"]
 

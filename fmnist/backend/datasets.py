@@ -16,7 +16,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from fmnist.backend.runtime import backend_name, import_backend_quietly
+from fmnist.backend.quiet import import_backend_quietly
+from fmnist.backend.runtime import backend_name
 
 __all__ = ["PREFETCH_BATCHES", "tf_dataset"]
 
