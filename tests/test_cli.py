@@ -302,17 +302,8 @@ def _run_python(code: str, env_extra: dict | None = None, timeout: float = 300):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
 
 
-_DATA_IMPORTS_KERAS = pytest.mark.xfail(
-    strict=True,
-    reason="fmnist/data/pipeline.py imports keras and fmnist.backend at its top since d0af86e, so "
-    "`import fmnist.data` (any fmnist.data submodule) loads Keras and TensorFlow; the data "
-    "command cannot avoid it from the course layer. Remove this mark when fmnist.data is light again.",
-)
-
-
 @pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["benchmark", "--help"],
-                                  pytest.param(["data", "info", "--quiet"], marks=_DATA_IMPORTS_KERAS),
-                                  pytest.param(["data", "info", "--json"], marks=_DATA_IMPORTS_KERAS)])  # fmt: skip
+                                  ["data", "info", "--quiet"], ["data", "info", "--json"]])  # fmt: skip
 def test_help_and_data_info_do_not_import_tensorflow(argv):
     code = (
         "import sys\nfrom fmnist.course.cli import main\n"

@@ -1,4 +1,5 @@
-"""Data layer: verified offline loading, splits, tf.data pipelines, augmentation, regression data.
+"""Data layer: verified offline loading, splits, tf.data pipelines, augmentation, corruptions,
+regression data.
 
 Example::
 
@@ -7,6 +8,7 @@ Example::
     >>> train_ds = make_dataset(splits.x_train, splits.y_train, batch_size=128, shuffle=True)
 """
 
+from fmnist.data.corruptions import CORRUPTIONS, SEVERITIES, SEVERITY_PARAMETERS, corrupt
 from fmnist.data.idx import IDXFormatError, read_idx, write_idx
 from fmnist.data.pipeline import build_augmentation, make_dataset
 from fmnist.data.preprocessing import (
@@ -49,4 +51,13 @@ from fmnist.data.sources import (
     load_dataset,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "CLASS_NAMES", "CORRUPTIONS", "DATASETS", "DOMAIN", "FASHION_MNIST_CLASSES", "GAPS",
+    "LAYOUTS", "MNIST_CLASSES", "NOISE_STD_TEST", "NOISE_STD_TRAIN", "SEVERITIES",
+    "SEVERITY_PARAMETERS", "build_augmentation", "candidate_dirs", "checksum_report", "corrupt",
+    "dataset_info", "DatasetError", "DatasetNotFoundError", "fetch", "find_dataset",
+    "generate_regression", "generator_basis", "IDXFormatError", "in_gap", "load_dataset",
+    "load_regression", "load_splits", "make_dataset", "noise_floor", "read_idx", "reshape_for",
+    "split_indices", "split_report", "Splits", "Standardizer", "stratified_split", "subset",
+    "to_float", "true_function", "write_idx", "write_regression_csv",
+]  # fmt: skip

@@ -15,14 +15,12 @@ Example::
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 
-from fmnist.backend import PREFETCH_BATCHES, tf_dataset
 from fmnist.checks import check_bool, check_int, check_real, check_samples
 from fmnist.data.preprocessing import IMAGE_LAYOUTS
 
-__all__ = ["PREFETCH_BATCHES", "build_augmentation", "make_dataset"]
+__all__ = ["build_augmentation", "make_dataset"]
 
 
 def build_augmentation(
@@ -57,6 +55,10 @@ def build_augmentation(
     layer's ``stddev`` and ``seed`` (see :mod:`fmnist.backend.datasets`): same distribution,
     but not the layer's own random stream.
     """
+    # Keras (and with it TensorFlow) only when a pipeline is built: `import fmnist.data`, and
+    # so `fmnist data info`, stay light.
+    import keras
+
     # Validated only: the layers below get the values as passed (seed as a Python int, which
     # Keras requires: np.int64 was refused).
     check_bool(flip, "flip")
@@ -120,7 +122,7 @@ def make_dataset(
 
     Augmentation runs after batching (vectorized) and after the cache, so every epoch sees
     fresh random transforms. MLP inputs ``(N, 784)`` are reshaped to images for augmentation
-    and back. The dataset prefetches :data:`PREFETCH_BATCHES` batches with tf.data's autotuner
+    and back. The dataset prefetches ``fmnist.backend.PREFETCH_BATCHES`` batches with tf.data's autotuner
     switched off (it cost whole epochs on one core on a 2-core CPU; see
     :func:`fmnist.backend.tf_dataset`). The same dataset feeds ``fit`` on every Keras backend.
     """
@@ -138,4 +140,6 @@ def make_dataset(
             )
         if x.shape[1:] not in IMAGE_LAYOUTS:
             raise ValueError(f"augmentation needs 28x28 images, got samples of shape {x.shape[1:]}")
+    from fmnist.backend import tf_dataset  # TensorFlow: only when a pipeline is built (as above)
+
     return tf_dataset(x, y, batch_size, shuffle, seed, augment, cache, image_shape=(28, 28, 1))
