@@ -28,7 +28,6 @@ and ``fmnist data info`` answer without importing TensorFlow, and ``--backend`` 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import os
 import sys
@@ -197,34 +196,17 @@ def select_backend(name: str | None) -> None:
     os.environ["KERAS_BACKEND"] = name
 
 
-@contextlib.contextmanager
-def _stderr_fd_silenced():
-    """Point file descriptor 2 at /dev/null: TensorFlow 2.21 writes its C++ start-up lines
-    ("Could not find cuda drivers ...") there at import time, even with
-    ``TF_CPP_MIN_LOG_LEVEL=3``, and Python-level redirection cannot catch them. Exceptions
-    raised meanwhile propagate and are printed after fd 2 is restored."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def dispatch(args: argparse.Namespace) -> int:
     """Run the subcommand ``args.handler`` (``"module:function"``) names; return its status.
 
     The one place where the CLI imports the implementation of a command: lazily, so that the
-    parser and ``fmnist data`` need neither Keras nor TensorFlow. Commands that use Keras are
-    imported with fd 2 silenced, which keeps TensorFlow's C++ start-up lines off the terminal.
+    parser and ``fmnist data`` need neither Keras nor TensorFlow. Commands that use Keras load
+    ``fmnist.backend`` first, whose import keeps TensorFlow's C++ start-up lines off the terminal.
     """
     module_name, _, function = args.handler.partition(":")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _stderr_fd_silenced() if getattr(args, "needs_backend", True) else contextlib.nullcontext():
-        module = importlib.import_module(module_name)  # the CLI's one lazy import (see above)
+    # fmnist.backend first (quietly) when the command imports Keras; then the command itself.
+    for name in (["fmnist.backend"] if getattr(args, "needs_backend", True) else []) + [module_name]:
+        module = importlib.import_module(name)  # the CLI's one lazy import (see above)
     return getattr(module, function)(args)
 
 
