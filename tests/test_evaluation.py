@@ -22,6 +22,8 @@ from fmnist.evaluation import (
 from fmnist.model import InputShapeError, build_mlp, build_model, build_regression_net, compile_model
 from fmnist.training import train
 
+pytestmark = pytest.mark.portable  # evaluation is backend-neutral: pinned on jax and torch too
+
 NAMES = ("a", "b", "c", "d")
 
 
