@@ -289,6 +289,16 @@ def test_report_refuses_to_write_back_notebooks_it_did_not_run(capsys):
     assert "write_notebooks needs execute=True" in capsys.readouterr().err
 
 
+def test_report_resume_passes_through_and_needs_execution(capsys, monkeypatch):
+    import fmnist.course.commands.reports as report_commands
+
+    assert main(["report", "--no-execute", "--resume"]) == EXIT_ERROR
+    assert "resume skips notebooks already executed; it needs execute=True" in capsys.readouterr().err
+    seen = {}
+    monkeypatch.setattr(report_commands, "build_reports", lambda **kw: seen.update(kw) or "index.html")
+    assert main(["report", "--resume", "--notebooks", "01_data"]) == 0 and seen["resume"] is True
+
+
 # --- one dispatch point, no TensorFlow for the parser, --backend -----------------------------
 
 HEAVY = ("tensorflow", "keras", "jax", "torch")

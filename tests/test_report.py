@@ -192,3 +192,37 @@ def test_corrupt_result_record_names_the_file(tmp_path):
     atomic_write_text(tmp_path / "bad.json", '{"notebook": "03_')  # e.g. a hand-edited record
     with pytest.raises(ValueError, match=r"bad\.json.*not a valid JSON record"):
         report.load_results(tmp_path)
+
+
+def test_resume_skips_the_notebooks_whose_report_is_current(tmp_path):
+    nbdir, out, ran = tmp_path / "nbs", tmp_path / "reports", tmp_path / "ran.txt"
+    nbdir.mkdir()
+    for name in ("01_a", "02_b"):  # each execution appends its name to ran.txt
+        _notebook(nbdir / f"{name}.ipynb", f"open({str(ran)!r}, 'a').write('{name}\\n')")
+    build = lambda **kw: report.build_reports("quick", out_dir=out, notebooks_dir=nbdir, log=lambda *_: None, **kw)
+    build(resume=True)  # nothing stamped yet: both run
+    assert ran.read_text().split() == ["01_a", "02_b"]
+    stamp = json.loads((out / ".stamps" / "02_b.json").read_text())
+    assert stamp["profile"] == "quick" and stamp["code"] == report.code_fingerprint()
+    build(resume=True)  # all current: nothing runs, the index is still written
+    assert ran.read_text().split() == ["01_a", "02_b"] and (out / "index.html").is_file()
+    _notebook(nbdir / "02_b.ipynb", "x = 1", f"open({str(ran)!r}, 'a').write('02_b\\n')")  # changed
+    (out / "01_a.html").unlink()  # a missing report is not current either
+    build(resume=True)
+    assert ran.read_text().split() == ["01_a", "02_b", "01_a", "02_b"]
+    with pytest.raises(report.ReportError, match="resume .* needs execute=True"):
+        build(resume=True, execute=False)
+
+
+def test_a_stamp_of_another_profile_or_code_is_not_current(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    (tmp_path / ".stamps").mkdir()
+    (tmp_path / "01_a.html").write_text("<html></html>")
+    stamp = report._stamp("quick", nb, "0.1.0+abc")
+    (tmp_path / ".stamps" / "01_a.json").write_text(json.dumps(stamp))
+    assert report._is_current(tmp_path, "01_a", stamp)
+    assert not report._is_current(tmp_path, "01_a", report._stamp("full", nb, "0.1.0+abc"))
+    assert not report._is_current(tmp_path, "01_a", report._stamp("quick", nb, "0.1.0+def"))
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="1")]  # outputs do not count
+    assert report._is_current(tmp_path, "01_a", report._stamp("quick", nb, "0.1.0+abc"))

@@ -11,6 +11,7 @@ Examples::
     fmnist tune --space mlp --engine talos --max-trials 4
     fmnist tune-seeds --space cnn --seeds 0 1 2 --goal 0.4   # Hyperband vs Talos, per seed
     fmnist report --profile quick    # execute the notebooks, export HTML to reports/
+    fmnist report --profile full --resume   # go on after an interrupted run
     fmnist report --profile full --no-execute   # the committed full-profile outputs as HTML
     fmnist benchmark --tiny
     fmnist benchmark --backends tensorflow jax torch --presets cnn_medium cnn_best
@@ -161,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "ones hold the last full-profile run: use with --profile full)")
     report.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
                         help="seconds one notebook cell may run (default 4 hours)")
+    report.add_argument("--resume", action="store_true",
+                        help="skip notebooks whose report in reports/ is current (same profile, "
+                             "notebook and package code): continue an interrupted run")
     report.set_defaults(handler="fmnist.course.commands.reports:report")
 
     results = sub.add_parser("results", help="the recorded results as a markdown table")

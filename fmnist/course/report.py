@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import html
 import json
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+import fmnist
 from fmnist.atomic import atomic_write_text
 from fmnist.checks import check_int
 from fmnist.course.paths import HOME_ENV, RESULTS_ENV, home, notebooks_dir, reports_dir, results_dir
@@ -216,6 +218,47 @@ def export_html(nb, destination: Path) -> Path:
     return atomic_write_text(destination, body)
 
 
+#: Directory in ``out_dir`` holding one stamp per executed notebook (for ``resume``).
+STAMP_DIR = ".stamps"
+
+
+def notebook_fingerprint(nb) -> str:
+    """SHA-256 of a notebook's cells (types and sources; not outputs or metadata).
+
+    So writing the executed notebook back (``write_notebooks``) does not make it look changed.
+    """
+    cells = [[cell.cell_type, cell.source] for cell in nb.cells]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """``fmnist``'s version and a SHA-256 of its Python sources: what the notebooks ran on.
+
+    The sources rather than the git commit: a commit that touches only docs or tests leaves
+    the executed reports current, and an uncommitted change to the package does not.
+    """
+    root = Path(fmnist.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{fmnist.__version__}+{digest.hexdigest()[:16]}"
+
+
+def _stamp(profile: str, nb, code: str) -> dict[str, str]:
+    return {"profile": profile, "notebook": notebook_fingerprint(nb), "code": code}
+
+
+def _is_current(out_dir: Path, stem: str, stamp: dict[str, str]) -> bool:
+    """True when ``out_dir`` holds the HTML of ``stem`` executed with exactly ``stamp``."""
+    path = out_dir / STAMP_DIR / f"{stem}.json"
+    if not path.is_file() or not (out_dir / f"{stem}.html").is_file():
+        return False
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) == stamp
+    except json.JSONDecodeError:  # a damaged stamp only means: execute again
+        return False
+
+
 def build_reports(
     profile: str | None = None,
     notebooks: list[str | Path] | None = None,
@@ -225,6 +268,7 @@ def build_reports(
     notebooks_dir: str | Path | None = None,
     log=print,
     execute: bool = True,
+    resume: bool = False,
 ) -> Path:
     """Execute the notebooks in order, export each to HTML, then write ``index.html``.
 
@@ -239,6 +283,10 @@ def build_reports(
         execute: ``False`` exports the notebooks as they are stored, outputs included, without
             running them: the committed notebooks hold the last full-profile run, so
             ``build_reports("full", execute=False)`` gives its reports in seconds.
+        resume: skip the notebooks whose report in ``out_dir`` is current: executed under
+            this profile, from the same cell sources (:func:`notebook_fingerprint`) and the
+            same package code (:func:`code_fingerprint`), as the stamp each executed notebook
+            leaves in ``out_dir/.stamps/`` says. So an interrupted run goes on where it stopped.
 
     A failing notebook raises :class:`ReportError` naming notebook and cell; reports already
     written are kept (each file is written atomically once its notebook succeeded).
@@ -249,6 +297,8 @@ def build_reports(
     timeout = check_int(timeout, "timeout", note=" (seconds)")
     if write_notebooks and not execute:
         raise ReportError("write_notebooks needs execute=True (nothing new to write back)")
+    if resume and not execute:
+        raise ReportError("resume skips notebooks already executed; it needs execute=True")
     out_dir = Path(out_dir) if out_dir is not None else reports_dir()
     paths = list_notebooks(notebooks_dir)
     if notebooks:
@@ -261,9 +311,14 @@ def build_reports(
         paths = [p for p in paths if p.stem in wanted]
     results = out_dir / "results"
     # The kernels inherit the home, so their runs and records land where this call's do.
+    code = code_fingerprint()
     with _environ(**{PROFILE_ENV: prof.name, RESULTS_ENV: str(results), HOME_ENV: str(home())}):
         for path in paths:
             start = time.perf_counter()
+            stamp = _stamp(prof.name, nbformat.read(path, as_version=4), code) if execute else None
+            if resume and _is_current(out_dir, path.stem, stamp):
+                log(f"[{prof.name}] {path.name}: its report is current, skipped (resume)")
+                continue
             if execute:
                 log(f"[{prof.name}] executing {path.name} ...")
                 nb = execute_notebook(path, timeout=timeout)
@@ -272,6 +327,8 @@ def build_reports(
             export_html(nb, out_dir / f"{path.stem}.html")
             if write_notebooks:
                 atomic_write_text(path, nbformat.writes(nb) + "\n")
+            if stamp is not None:  # last: a stamp vouches for the files written before it
+                atomic_write_text(out_dir / STAMP_DIR / f"{path.stem}.json", json.dumps(stamp, indent=1) + "\n")
             log(f"[{prof.name}] {path.name} -> {out_dir / (path.stem + '.html')} "
                 f"({time.perf_counter() - start:.0f} s)")  # fmt: skip
     return write_index(out_dir, prof.name, results)

@@ -10,7 +10,7 @@ def report(args) -> int:
     index = build_reports(
         profile=args.profile, notebooks=args.notebooks or None,
         write_notebooks=args.write_notebooks, timeout=default(args.cell_timeout, CELL_TIMEOUT),
-        execute=not args.no_execute,
+        execute=not args.no_execute, resume=args.resume,
     )  # fmt: skip
     print(f"wrote {index}")
     return 0
