@@ -39,6 +39,7 @@ import numpy as np
 from scipy import ndimage
 
 from fmnist.checks import check_finite, check_int, check_samples
+from fmnist.data.preprocessing import IMAGE_LAYOUTS
 
 __all__ = ["CORRUPTIONS", "SEVERITIES", "SEVERITY_PARAMETERS", "corrupt", "corruption_parameter"]
 
@@ -59,7 +60,6 @@ SEVERITY_PARAMETERS: dict[str, tuple[float, ...]] = {
 }
 CORRUPTIONS = tuple(SEVERITY_PARAMETERS)
 _SIDE = 28
-_SHAPES = ((_SIDE, _SIDE), (_SIDE, _SIDE, 1), (_SIDE * _SIDE,))
 
 
 def corruption_parameter(name: str, severity: int) -> float:
@@ -74,7 +74,7 @@ def corruption_parameter(name: str, severity: int) -> float:
 
 def _as_images(x: Any) -> tuple[np.ndarray, tuple[int, ...]]:
     x = check_finite(check_samples(x, caller="corrupt", numeric=True)[0], "x")
-    if x.shape[1:] not in _SHAPES:
+    if x.shape[1:] not in IMAGE_LAYOUTS:
         raise ValueError(
             f"corrupt: x must hold 28x28 images of shape (N, 28, 28), (N, 28, 28, 1) or (N, 784), "
             f"got {x.shape}"

@@ -10,7 +10,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from fmnist.data import GAPS
-from fmnist.visualization._common import GAP_COLOR, figure_title, new_figure, palette, panel_row, single_axes, styled
+from fmnist.visualization._common import figure_title, new_figure, palette, panel_row, single_axes, styled
+from fmnist.visualization.regression import _shade_gaps
 
 _RELIABILITY_COLUMNS = {"low", "high", "count", "confidence", "accuracy"}
 _CORRUPTION_COLUMNS = {"model", "corruption", "severity", "accuracy"}
@@ -124,9 +125,7 @@ def plot_uncertainty(x_grid, bands: Mapping[str, tuple], train=None, test=None, 
         mean, std = (np.asarray(a, dtype=float).reshape(-1) for a in band)
         if mean.shape != x_grid.shape or std.shape != x_grid.shape:
             raise ValueError(f"band {label!r}: mean and std need {x_grid.size} values (one per x_grid point)")
-        for i, (low, high) in enumerate(gaps or ()):
-            panel.axvspan(low, high, color=GAP_COLOR, alpha=0.6, linewidth=0,
-                          label="gap (no training data)" if i == 0 else None)  # fmt: skip
+        _shade_gaps(panel, gaps)
         panel.fill_between(x_grid, mean - z * std, mean + z * std, color=colors[2], alpha=0.3,
                            linewidth=0, label=f"mean +- {z:g} sigma")  # fmt: skip
         panel.plot(x_grid, mean, color=colors[2], linewidth=2, label="mean")
