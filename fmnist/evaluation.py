@@ -31,11 +31,18 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-from fmnist.checks import check_finite, check_int, check_labels, check_samples
+from fmnist.checks import check_finite, check_int
 from fmnist.data import GAPS, generator_basis, true_function
 from fmnist.data import noise_floor as _noise_floor  # the parameter below has this name
-from fmnist.model import check_input_shape, check_task, infer_task
-from fmnist.prediction import _check_x, _labels, _predict, ensemble_predict, evaluate, predict_classes
+from fmnist.prediction import (
+    _check_x,
+    _labels,
+    _predict,
+    check_regressor,
+    ensemble_predict,
+    evaluate,
+    predict_classes,
+)
 from fmnist.training import TrainResult
 
 __all__ = [
@@ -185,22 +192,13 @@ def compare(
     return table.reset_index(drop=True)
 
 
-def _check_regressor(model: keras.Model, caller: str) -> keras.Model:
-    units = model.output_shape[-1]
-    if units != 1:
-        raise ValueError(
-            f"{caller} needs regression models (1 output unit), model {model.name!r} has {units}"
-        )
-    return model
-
-
 def _regression_predict(predictor: Any, x: np.ndarray) -> np.ndarray:
     if isinstance(predictor, keras.Model):
         predictor = [predictor]
     is_models = isinstance(predictor, (list, tuple)) and predictor
     if is_models and all(isinstance(m, keras.Model) for m in predictor):
         for model in predictor:
-            _check_x(_check_regressor(model, "regression_metrics"), x)
+            _check_x(check_regressor(model, "regression_metrics"), x)
         return ensemble_predict(predictor, x).reshape(-1)  # one model, or the ensemble average
     if callable(predictor):
         return np.asarray(predictor(x)).reshape(-1)
@@ -303,7 +301,7 @@ def cv_vs_ensemble(models: Sequence[keras.Model] | Any, x: np.ndarray, y: np.nda
     ``fold mean`` and ``ensemble``; column ``test_mse``. The ensemble MSE is never above the
     fold mean (Jensen's inequality for the squared error).
     """
-    models = [_check_regressor(m, "cv_vs_ensemble") for m in getattr(models, "models", models)]
+    models = [check_regressor(m, "cv_vs_ensemble") for m in getattr(models, "models", models)]
     if not models:
         raise ValueError("cv_vs_ensemble needs at least one model")
     x, y = np.asarray(x), check_finite(np.asarray(y, dtype=np.float64), "y")

@@ -20,7 +20,7 @@ import numpy as np
 from fmnist.checks import check_finite, check_labels, check_samples
 from fmnist.model import check_input_shape, check_task, infer_task
 
-__all__ = ["ensemble_predict", "evaluate", "predict_classes"]
+__all__ = ["check_regressor", "ensemble_predict", "evaluate", "predict_classes"]
 
 _EPS = 1e-7  # keras.backend.epsilon(): the clip Keras applies to probabilities in the loss
 
@@ -101,3 +101,13 @@ def ensemble_predict(
     if len(shapes) != 1:
         raise ValueError(f"ensemble members disagree on output shape: {sorted(shapes)}")
     return np.mean(preds, axis=0)
+
+
+def check_regressor(model: keras.Model, caller: str) -> keras.Model:
+    """``model`` if it is a regressor (one output unit), else a ValueError naming ``caller``."""
+    units = model.output_shape[-1]
+    if units != 1:
+        raise ValueError(
+            f"{caller} needs regression models (1 output unit), model {model.name!r} has {units}"
+        )
+    return model

@@ -23,6 +23,7 @@ import pandas as pd
 
 from fmnist.checks import check_finite, check_int, check_real, check_samples
 from fmnist.data import GAPS, in_gap
+from fmnist.prediction import check_regressor
 
 __all__ = ["coverage_table", "ensemble_spread", "mc_dropout"]
 
@@ -32,12 +33,11 @@ def _as_column(x: Any, what: str) -> np.ndarray:
     return x.reshape(len(x), -1)
 
 
-def _regressor_outputs(model: keras.Model, x: np.ndarray, training: bool) -> np.ndarray:
+def _regressor_outputs(model: keras.Model, x: np.ndarray, training: bool, caller: str) -> np.ndarray:
     if not isinstance(model, keras.Model):
-        raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
-    if model.output_shape[-1] != 1:
-        raise ValueError(f"model {model.name!r} has {model.output_shape[-1]} outputs; a regressor has 1")
-    return keras.ops.convert_to_numpy(model(x, training=training)).reshape(-1).astype(np.float64)
+        raise TypeError(f"{caller}: expected a keras.Model, got {type(model).__name__}")
+    outputs = check_regressor(model, caller)(x, training=training)
+    return keras.ops.convert_to_numpy(outputs).reshape(-1).astype(np.float64)
 
 
 def ensemble_spread(models: Sequence[keras.Model], x: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -46,7 +46,7 @@ def ensemble_spread(models: Sequence[keras.Model], x: Any) -> tuple[np.ndarray, 
     if len(models) < 2:
         raise ValueError(f"ensemble_spread needs at least 2 models, got {len(models)}")
     x = _as_column(x, "ensemble_spread")
-    preds = np.stack([_regressor_outputs(m, x, training=False) for m in models])
+    preds = np.stack([_regressor_outputs(m, x, False, "ensemble_spread") for m in models])
     return preds.mean(axis=0), preds.std(axis=0, ddof=1)
 
 
@@ -65,7 +65,7 @@ def mc_dropout(model: keras.Model, x: Any, samples: int = 50, seed: int = 0) -> 
     for i, layer in enumerate(dropouts):
         state = layer.seed_generator.state
         state.assign(np.array([seed + i, 0], dtype=keras.backend.standardize_dtype(state.dtype)))
-    preds = np.stack([_regressor_outputs(model, x, training=True) for _ in range(samples)])
+    preds = np.stack([_regressor_outputs(model, x, True, "mc_dropout") for _ in range(samples)])
     return preds.mean(axis=0), preds.std(axis=0, ddof=1)
 
 

@@ -27,6 +27,10 @@ def test_ensemble_spread_of_constant_models():
         ensemble_spread([_constant(1.0, "a")], [0.0])
     with pytest.raises(ValueError, match="at least one sample"):
         ensemble_spread([_constant(1.0, "a"), _constant(2.0, "b")], np.zeros((0, 1)))
+    inputs = keras.Input((1,))
+    two_outputs = keras.Model(inputs, keras.layers.Dense(2)(inputs), name="two")
+    with pytest.raises(ValueError, match="ensemble_spread needs regression models .* 'two' has 2"):
+        ensemble_spread([_constant(1.0, "a"), two_outputs], [0.0])
 
 
 def test_mc_dropout_varies_with_dropout_and_is_seeded():
