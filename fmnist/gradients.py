@@ -9,6 +9,9 @@
    epoch, for random-uniform vs He initialization and sigmoid vs ReLU, plus the loss curves:
    the sigmoid net with large uniform weights saturates, its first layers receive gradients
    orders of magnitude smaller than the last ones, and its loss stays flat.
+3. **Initializers side by side** (:func:`compare_initializers`): one architecture built with
+   each initializer, scored by k-fold cross-validation (mean learning curves) and refit on all
+   the data, with its kernels before training kept for weight histograms.
 
 Example::
 
@@ -22,7 +25,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import keras
 import numpy as np
@@ -30,13 +33,16 @@ import pandas as pd
 
 from fmnist.backend import weight_gradients
 from fmnist.checks import check_int, check_labels, check_samples
-from fmnist.model import build_deep_thin_mlp, check_input_shape, compile_model
+from fmnist.model import INITIALIZERS, build_deep_thin_mlp, check_input_shape, compile_model, layer_weights
+from fmnist.training import TrainingDivergedError, cross_validate, set_seed, train
 
 __all__ = [
     "DEEP_THIN_CONFIGS",
     "MATRIX_INITS",
     "DeepThinResult",
     "GradientNormHistory",
+    "InitializerComparison",
+    "compare_initializers",
     "deep_thin_experiment",
     "gradient_norms",
     "matrix_product_demo",
@@ -334,3 +340,85 @@ def deep_thin_experiment(x, y, validation_data: tuple | None = None,
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
         histories[label], models[label] = frame, model
     return DeepThinResult(pd.concat(norm_rows, ignore_index=True), histories, models)
+
+
+# --------------------------------------------------------------------------------------------
+# initializers side by side
+# --------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class InitializerComparison:
+    """Outcome of :func:`compare_initializers` (keys: the initializer names).
+
+    Attributes:
+        table: one row per initializer: the k-fold validation loss (``cv_loss`` mean and
+            ``cv_loss_std`` over the folds), the refit's final training loss, and
+            ``diverged``: empty, or where the loss became NaN/inf (then the losses are NaN).
+        curves: per-epoch ``loss`` and ``val_loss`` averaged over the folds (for
+            ``fmnist.visualization.plot_learning_curves``); none for a diverged CV.
+        initial_weights: the refit model's kernels before training (``layer_weights``).
+        models: the models refit on all the data (the ones that did not diverge).
+    """
+
+    table: pd.DataFrame
+    curves: dict[str, pd.DataFrame]
+    initial_weights: dict[str, dict[str, np.ndarray]]
+    models: dict[str, keras.Model]
+
+
+def _diverged_epoch(error: TrainingDivergedError) -> str:
+    return f"epoch {error.result.epochs_run}" if error.result is not None else "epoch unknown"
+
+
+def compare_initializers(build_fn: Callable[[str], keras.Model], x, y,
+                         initializers: Sequence[str] = ("glorot_uniform", "he_normal"),
+                         k: int = 5, epochs: int = 100, batch_size: int = 128,
+                         task: str = "regression", seed: int = 0) -> InitializerComparison:
+    """The same architecture with each kernel initializer: k-fold CV, then a refit on all data.
+
+    Args:
+        build_fn: ``build_fn(initializer_name) -> keras.Model`` (compiled, or compiled here
+            for ``task``); everything but the initializer stays the same.
+        initializers: names from ``fmnist.model.INITIALIZERS``, at least one, no repeats.
+        k, epochs, batch_size, task, seed: as in ``fmnist.training.cross_validate``; every
+            initializer gets the same folds and seeds, and the refit is seeded with ``seed``.
+    """
+    names = list(initializers) if isinstance(initializers, (list, tuple)) else [initializers]
+    unknown = [name for name in names if name not in INITIALIZERS]
+    if unknown:
+        raise ValueError(f"unknown initializer(s) {unknown!r}; valid names: {', '.join(INITIALIZERS)}")
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"initializers must be a non-empty list without repeats, got {list(initializers)!r}")
+    if not callable(build_fn):
+        raise TypeError(f"build_fn must be a callable initializer_name -> keras.Model, got {build_fn!r}")
+    epochs = check_int(epochs, "epochs")
+    seed = check_int(seed, "seed", minimum=0)
+    rows, curves, initial, models = {}, {}, {}, {}
+    for name in names:
+        # A diverging initializer is a result, not an error: its row says where it diverged.
+        row = {"cv_loss": np.nan, "cv_loss_std": np.nan, "refit_train_loss": np.nan, "diverged": ""}
+        try:
+            cv = cross_validate(lambda name=name: build_fn(name), x, y, k=k, task=task, epochs=epochs,
+                                batch_size=batch_size, seed=seed)
+        except TrainingDivergedError as error:
+            row["diverged"] = f"cross-validation, {_diverged_epoch(error)}"
+            rows[name] = row
+            continue
+        histories = pd.concat([r.history[["loss", "val_loss"]] for r in cv.results])
+        curves[name] = histories.groupby(level="epoch").mean()
+        row.update(cv_loss=cv.scores["val_loss"].mean(), cv_loss_std=cv.scores["val_loss"].std())
+        set_seed(seed)
+        model = build_fn(name)
+        initial[name] = layer_weights(model)
+        if not model.compiled:
+            compile_model(model, task=task)
+        try:
+            refit = train(model, (x, y), epochs=epochs, batch_size=batch_size, seed=seed)
+        except TrainingDivergedError as error:
+            row["diverged"] = f"refit, {_diverged_epoch(error)}"
+        else:
+            row["refit_train_loss"] = float(refit.history["loss"].iloc[-1])
+            models[name] = model
+        rows[name] = row
+    table = pd.DataFrame(rows).T
+    table.index.name = "initializer"
+    return InitializerComparison(table, curves, initial, models)

@@ -30,11 +30,14 @@ import numpy as np
 
 from fmnist.backend import input_gradient
 from fmnist.checks import check_int, check_real
+from fmnist.model import layer_weights  # re-exported: interpretation snapshots weights too
 
 __all__ = [
     "ActivationMaximum",
+    "FieldComparison",
     "activation_patterns",
     "activation_profiles",
+    "compare_with_receptive_fields",
     "conv_filters",
     "conv_layers",
     "feature_maps",
@@ -42,6 +45,7 @@ __all__ = [
     "grad_cam",
     "layer_weights",
     "maximize_activation",
+    "pattern_correlation",
     "receptive_fields",
     "saliency",
 ]
@@ -66,6 +70,22 @@ class ActivationMaximum(NamedTuple):
 
     image: np.ndarray
     trace: np.ndarray
+
+
+class FieldComparison(NamedTuple):
+    """Result of :func:`compare_with_receptive_fields`.
+
+    Attributes:
+        units: the compared unit indices.
+        images: gradient-ascent images, shape ``(units, 28, 28)``.
+        fields: receptive fields of the same units, shape ``(units, 28, 28)``.
+        correlation: Pearson correlation of each image with its field, shape ``(units,)``.
+    """
+
+    units: list[int]
+    images: np.ndarray
+    fields: np.ndarray
+    correlation: np.ndarray
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,8 +182,11 @@ def _is_softmax(layer) -> bool:
     return activation is not None and getattr(activation, "__name__", "") == "softmax"
 
 
-def _score_parts(layer):
+def _score_parts(layer, pre_activation: bool = False):
     """``(tensor, finish)``: a graph tensor and a function turning its value into scores.
+
+    ``pre_activation=True`` scores a Dense layer before its activation (``x @ W + b``): a
+    ReLU unit that is off for the starting image has zero gradient and would never move.
 
     For a softmax layer the score is the pre-softmax logit. Maximizing (or differentiating) a
     softmax probability rewards *suppressing the other classes* as much as showing the
@@ -172,7 +195,9 @@ def _score_parts(layer):
     layer applies softmax inside the Dense layer), so it is recomputed from the penultimate
     tensor with the output layer's own kernel and bias.
     """
-    if not _is_softmax(layer):
+    if pre_activation and not isinstance(layer, keras.layers.Dense):
+        raise ValueError(f"pre_activation needs a Dense layer; {layer.name!r} is a {type(layer).__name__}")
+    if not (_is_softmax(layer) or pre_activation):
         return layer.output, lambda value: value
     if isinstance(layer, keras.layers.Activation):  # separate softmax: its input is the logit
         return layer.input, lambda value: value
@@ -241,16 +266,6 @@ def conv_filters(cnn: keras.Model, layer: str | None = None) -> np.ndarray:
                              f"conv layers: {', '.join(names)}")
     kernel = _numpy(target.kernel)  # (kh, kw, in, out) or (kh, kw, in, multiplier)
     return np.transpose(kernel, (3, 0, 1, 2)).copy()
-
-
-def layer_weights(model: keras.Model) -> dict[str, np.ndarray]:
-    """All kernel values of each weighted layer, flattened: ``{layer name: 1-D array}``.
-
-    Take one snapshot before and one after training for weight histograms.
-    """
-    _check_model(model)
-    return {layer.name: _numpy(layer.kernel).ravel().copy()
-            for layer in model.layers if getattr(layer, "kernel", None) is not None}
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,7 +370,7 @@ def _gaussian_blur(batch: np.ndarray, sigma: float, hw: tuple[int, int]) -> np.n
 def maximize_activation(model: keras.Model, layer: str, index: int, steps: int = 100,
                         lr: float = 0.05, blur: float | None = None, l2: float = 0.0,
                         clip: tuple[float, float] | None = (0.0, 1.0), seed: int = 0,
-                        blur_every: int = 4) -> ActivationMaximum:
+                        blur_every: int = 4, pre_activation: bool = False) -> ActivationMaximum:
     """Gradient ascent on a random input to excite one unit.
 
     The target is the mean of channel ``index`` for a conv (or any spatial) layer, unit
@@ -372,12 +387,14 @@ def maximize_activation(model: keras.Model, layer: str, index: int, steps: int =
         clip: value range the image is clipped to after every step (None = no clipping);
             ``(0, 1)`` matches ``fmnist.data.to_float``.
         seed: seed of the random starting image.
+        pre_activation: maximize a Dense unit before its activation (``x @ W + b``; the
+            softmax ``output`` layer is always scored by its logits).
 
     Returns:
         :class:`ActivationMaximum` ``(image, trace)``.
     """
     target = get_layer(model, layer)
-    tensor, finish = _score_parts(target)
+    tensor, finish = _score_parts(target, pre_activation=pre_activation)
     index = _check_index(index, _units(target.output), f"unit index for layer {layer!r}")
     steps = check_int(steps, "steps")
     blur_every = check_int(blur_every, "blur_every")
@@ -542,3 +559,53 @@ def saliency(model: keras.Model, image, class_index: int | None = None) -> np.nd
         grads = grads.reshape(hw + (-1,)).max(axis=-1)
     peak = grads.max()
     return (grads / peak if peak > 0 else grads).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# gradient ascent vs receptive fields
+# --------------------------------------------------------------------------------------------
+def pattern_correlation(a, b) -> np.ndarray:
+    """Pearson correlation of each pattern in ``a`` with the one at the same index in ``b``.
+
+    ``a`` and ``b`` hold the same number of patterns of the same shape, e.g. ``(units, 28,
+    28)``; the result has one value in [-1, 1] per pattern. A constant pattern has no
+    correlation: it raises ``ValueError`` rather than returning NaN.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"the patterns must have the same shape, got {a.shape} and {b.shape}")
+    if a.ndim < 2 or a.shape[0] == 0 or a[0].size < 2:
+        raise ValueError(f"expected a non-empty stack of patterns (n, ...) with >= 2 values each, got shape {a.shape}")
+    flat_a = a.reshape(len(a), -1) - a.reshape(len(a), -1).mean(axis=1, keepdims=True)
+    flat_b = b.reshape(len(b), -1) - b.reshape(len(b), -1).mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(flat_a, axis=1) * np.linalg.norm(flat_b, axis=1)
+    constant = np.flatnonzero(norms == 0)
+    if constant.size:
+        raise ValueError(f"pattern(s) {constant.tolist()} are constant: a correlation needs variation")
+    return (flat_a * flat_b).sum(axis=1) / norms
+
+
+def compare_with_receptive_fields(mlp: keras.Model, layer: str, units, steps: int = 100,
+                                  lr: float = 0.05, blur: float | None = None,
+                                  seed: int = 0) -> FieldComparison:
+    """Gradient-ascent images of Dense units next to their receptive fields, and how alike.
+
+    Each unit of ``layer`` (a Dense layer of a Dense chain, e.g. ``"hidden_1"`` or
+    ``"output"``) is maximized by :func:`maximize_activation` before its activation (class
+    logits for ``output``), starting from the same seeded image. For a first-layer unit the
+    gradient is its weight vector itself, so the image should follow its receptive field; for
+    deeper units the ReLUs in between make the two differ. ``correlation`` measures it.
+    """
+    fields = receptive_fields(mlp, layer)
+    units = list(units)
+    if not units:
+        raise ValueError("units must name at least one unit")
+    for unit in units:
+        _check_index(unit, len(fields), f"unit index for layer {layer!r}")
+    images = np.stack([
+        maximize_activation(mlp, layer, unit, steps=steps, lr=lr, blur=blur, seed=seed,
+                            pre_activation=True).image.reshape(fields.shape[1:])
+        for unit in units
+    ])  # fmt: skip
+    chosen = fields[units]
+    return FieldComparison(units, images, chosen, pattern_correlation(images, chosen))

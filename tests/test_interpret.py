@@ -313,3 +313,71 @@ def test_saliency(toy, toy_image, mlp):
     assert flat.shape == (28, 28) and np.isfinite(flat).all()
     with pytest.raises(ValueError, match="out of range"):
         interpret.saliency(toy, toy_image, class_index=-1)
+
+
+# -------------------------------------------------------------- gradient ascent vs fields
+def _relu_mlp():
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((784,), name="input")
+    x = keras.layers.Dense(6, activation="relu", name="hidden_1")(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax", name="output")(x)
+    model = _numpy_weights(keras.Model(inputs, outputs, name="relu_mlp"), 4)
+    # A unit that is off for every [0, 1] image: only its pre-activation has a gradient.
+    model.get_layer("hidden_1").bias.assign(np.asarray([-1e3, 0, 0, 0, 0, 0], np.float32))
+    return model
+
+
+def test_pre_activation_moves_a_relu_unit_that_is_off():
+    model = _relu_mlp()
+    off = interpret.maximize_activation(model, "hidden_1", 0, steps=10)
+    assert np.all(off.trace == 0)  # ReLU output 0 throughout: no gradient, no change
+    on = interpret.maximize_activation(model, "hidden_1", 0, steps=10, pre_activation=True)
+    assert on.trace[-1] > on.trace[0]
+    with pytest.raises(ValueError, match="pre_activation needs a Dense layer; 'conv_1' is a Conv2D"):
+        interpret.maximize_activation(_cnn_for_errors(), "conv_1", 0, pre_activation=True)
+
+
+def _cnn_for_errors():
+    inputs = keras.Input((8, 8, 1), name="input")
+    x = keras.layers.Conv2D(2, 3, name="conv_1")(inputs)
+    outputs = keras.layers.Dense(2, activation="softmax", name="output")(keras.layers.Flatten()(x))
+    return keras.Model(inputs, outputs)
+
+
+def test_first_layer_gradient_ascent_follows_the_receptive_field():
+    # The pre-activation's gradient of a first-layer unit is its weight vector: the ascent
+    # brightens exactly the pixels with positive weights, so the image tracks the field.
+    comparison = interpret.compare_with_receptive_fields(_relu_mlp(), "hidden_1", [0, 2, 5], steps=40)
+    assert comparison.units == [0, 2, 5]
+    assert comparison.images.shape == comparison.fields.shape == (3, 28, 28)
+    assert comparison.correlation.shape == (3,)
+    assert np.all(comparison.correlation > 0.8)
+    output = interpret.compare_with_receptive_fields(_relu_mlp(), "output", range(3), steps=20)
+    assert np.all(np.abs(output.correlation) <= 1)
+
+
+def test_compare_with_receptive_fields_errors():
+    model = _relu_mlp()
+    with pytest.raises(ValueError, match="units must name at least one unit"):
+        interpret.compare_with_receptive_fields(model, "hidden_1", [])
+    with pytest.raises(ValueError, match="out of range: valid indices are 0..5"):
+        interpret.compare_with_receptive_fields(model, "hidden_1", [6])
+    with pytest.raises(ValueError, match="no layer 'hidden_9'"):
+        interpret.compare_with_receptive_fields(model, "hidden_9", [0])
+
+
+def test_pattern_correlation():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4, 5, 5))
+    np.testing.assert_allclose(interpret.pattern_correlation(a, a), 1.0)
+    np.testing.assert_allclose(interpret.pattern_correlation(a, -3 * a + 2), -1.0)
+    expected = [np.corrcoef(p.ravel(), q.ravel())[0, 1] for p, q in zip(a, a[::-1])]
+    np.testing.assert_allclose(interpret.pattern_correlation(a, a[::-1]), expected)
+    with pytest.raises(ValueError, match=r"same shape, got \(4, 5, 5\) and \(3, 5, 5\)"):
+        interpret.pattern_correlation(a, a[:3])
+    with pytest.raises(ValueError, match="non-empty stack"):
+        interpret.pattern_correlation(np.zeros((0, 5)), np.zeros((0, 5)))
+    constant = a.copy()
+    constant[2] = 7.0
+    with pytest.raises(ValueError, match=r"pattern\(s\) \[2\] are constant"):
+        interpret.pattern_correlation(constant, a)

@@ -385,3 +385,20 @@ def test_plot_gradient_norm_history(save):
     assert [ax.get_title() for ax in fig.axes] == ["uniform + sigmoid", "he + relu"]
     assert all(len(ax.lines) == 4 for ax in fig.axes)
     save(fig)
+
+
+def test_field_comparison_plot(save):
+    from collections import namedtuple
+
+    # Same fields as interpret.FieldComparison (importing it would load Keras).
+    FieldComparison = namedtuple("FieldComparison", "units images fields correlation")
+    rng = np.random.default_rng(0)
+    comparison = FieldComparison([0, 3], rng.uniform(size=(2, 28, 28)), rng.normal(size=(2, 28, 28)),
+                                 np.asarray([0.91, 0.4]))
+    texts = save(viz.plot_field_comparison(comparison))
+    assert "unit 3\nr = 0.40" in texts
+    assert "pullover\nr = 0.91" in save(viz.plot_field_comparison(comparison, labels=["pullover", "coat"]))
+    with pytest.raises(ValueError, match="labels: expected 2, got 1"):
+        viz.plot_field_comparison(comparison, labels=["x"])
+    with pytest.raises(ValueError, match="as many images as fields"):
+        viz.plot_field_comparison(comparison._replace(fields=np.zeros((1, 28, 28))))

@@ -14,7 +14,7 @@ __all__ = ["start_notebook"]
 
 
 def start_notebook(seed: int = 0, profile: str | None = None, home: str | os.PathLike | None = None) -> Profile:
-    """Quiet logs, inline figures, seeds; returns the active :class:`Profile`.
+    """Quiet logs, inline figures, seeds; prints the profile in one line and returns it.
 
     Args:
         seed: passed to :func:`fmnist.training.set_seed`.
@@ -39,4 +39,5 @@ def start_notebook(seed: int = 0, profile: str | None = None, home: str | os.Pat
     if shell is not None:
         shell.run_line_magic("matplotlib", "inline")
     set_seed(seed)
+    print(active.summary())
     return active

@@ -55,6 +55,20 @@ class Profile:
     gradient_epochs: int  # deep-thin MLP demo
     maximize_steps: int  # gradient-ascent steps of activation maximization
 
+    def summary(self) -> str:
+        """The profile in one line, as each notebook's first cell prints it.
+
+        >>> get_profile("quick").summary()
+        'quick profile: MLPs 6,000 images x 2 epochs, CNNs 2,000 x 2 (best 2), batch 128, no early stopping, 3 tuning trials'
+        """
+        def images(subset):
+            return "all" if subset is None else f"{subset:,}"
+
+        stopping = "no early stopping" if self.patience is None else f"early-stopping patience {self.patience}"
+        return (f"{self.name} profile: MLPs {images(self.train_subset)} images x {self.epochs} epochs, "
+                f"CNNs {images(self.cnn_subset)} x {self.cnn_epochs} (best {self.cnn_best_epochs}), "
+                f"batch {self.batch_size}, {stopping}, {self.tuning_trials} tuning trials")
+
     def tuning_budget(self, layout: str) -> tuple[int, int, int]:
         """``(trials, epochs per trial, training images)`` of a search over a ``layout`` space.
 

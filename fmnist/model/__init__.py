@@ -67,12 +67,13 @@ from fmnist.model.presets import (
     preset_layout,
     register_preset,
 )
+from fmnist.model.weights import layer_weights
 
 __all__ = [
     "ACTIVATIONS", "CONV_BLOCK_DEFAULTS", "DEFAULT_JIT_COMPILE", "DEFAULT_STEPS_PER_EXECUTION", "INITIALIZERS",
     "LAYOUTS", "OPTIMIZERS", "PRESETS", "TASKS", "FusedBatchNormalization", "InputShapeError", "Preset",
     "UnknownNameError", "build_cnn", "build_deep_thin_mlp", "build_mlp", "build_model",
     "build_regression_net", "check_input_shape", "check_task", "compile_model", "get_preset",
-    "infer_task", "load_model", "make_optimizer", "preset_layout", "register_preset",
+    "infer_task", "layer_weights", "load_model", "make_optimizer", "preset_layout", "register_preset",
     "save_model",
 ]  # fmt: skip

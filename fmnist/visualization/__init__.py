@@ -36,6 +36,7 @@ from fmnist.visualization.interpretation import (
     plot_activation_maximization,
     plot_activation_trace,
     plot_feature_maps,
+    plot_field_comparison,
     plot_filters,
     plot_grad_cam,
     plot_grad_cam_grid,
@@ -66,7 +67,8 @@ from fmnist.visualization.trust import (
 __all__ = [
     "history_frame", "plot_activation_maximization",
     "plot_activation_patterns", "plot_activation_profiles", "plot_activation_trace",
-    "plot_class_distribution", "plot_confusion_matrix", "plot_corruption_accuracy", "plot_feature_maps", "plot_filters",
+    "plot_class_distribution", "plot_confusion_matrix", "plot_corruption_accuracy", "plot_feature_maps", "plot_field_comparison",
+    "plot_filters",
     "plot_grad_cam", "plot_grad_cam_grid", "plot_gradient_norm_history", "plot_gradient_norms",
     "plot_images", "plot_learning_curves", "plot_matrix_products", "plot_mean_corruption_accuracy",
     "plot_model_comparison",

@@ -62,6 +62,40 @@ def plot_receptive_fields(fields, max_units: int = 64, ncols: int = 8,
 
 
 @styled
+def plot_field_comparison(comparison, labels: Sequence[str] | None = None,
+                          title: str | None = None) -> Figure:
+    """Gradient-ascent images (top row) over the receptive fields of the same units (bottom).
+
+    Args:
+        comparison: a ``fmnist.interpret.FieldComparison`` (``units``, ``images``,
+            ``fields``, ``correlation``).
+        labels: one label per unit (e.g. class names for the ``output`` layer); default
+            ``unit i``.
+    """
+    images, fields = np.asarray(comparison.images, float), np.asarray(comparison.fields, float)
+    n = len(images)
+    if n == 0 or images.shape != fields.shape or len(comparison.correlation) != n:
+        raise ValueError(f"comparison needs as many images as fields and correlations, got "
+                         f"{images.shape}, {fields.shape}, {len(comparison.correlation)}")
+    labels = [f"unit {u}" for u in comparison.units] if labels is None else list(labels)
+    if len(labels) != n:
+        raise ValueError(f"labels: expected {n}, got {len(labels)}")
+    fig, axes = new_figure(2, n, figsize=(1.5 * n + 0.6, 3.6))
+    axes = axes.reshape(2, n)
+    for column, (label, image, field, r) in enumerate(zip(labels, images, fields, comparison.correlation)):
+        axes[0, column].imshow(image, cmap=IMAGE_CMAP)
+        axes[0, column].set_title(f"{label}\nr = {r:.2f}", fontsize="x-small", fontweight="normal")
+        limit = float(np.abs(field).max()) or 1.0
+        axes[1, column].imshow(field, cmap=DIVERGING_CMAP, vmin=-limit, vmax=limit)
+        for ax in axes[:, column]:
+            image_axes(ax)
+    axes[0, 0].set_ylabel("gradient ascent", fontsize="x-small")
+    axes[1, 0].set_ylabel("receptive field", fontsize="x-small")
+    figure_title(fig, title or "Gradient ascent (top) vs receptive field (bottom), r: Pearson correlation")
+    return fig
+
+
+@styled
 def plot_filters(filters, max_filters: int = 64, ncols: int = 8,
                  title: str | None = None) -> Figure:
     """Conv kernels ``(filters, kh, kw, in_channels)`` from ``fmnist.interpret.conv_filters``.
