@@ -9,6 +9,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as fmnist/__init__.py, before any TF import
+# Every test trains what it asks for; tests/test_model_cache.py uses caches of its own.
+os.environ.setdefault("FMNIST_MODEL_CACHE", "off")
 
 import numpy as np
 import pytest

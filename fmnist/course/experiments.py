@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fmnist.course.model_cache import ModelCache, array_fingerprint, default_model_cache
 from fmnist.course.report import record_training
 from fmnist.data import build_augmentation
 from fmnist.evaluation import compare, evaluate
@@ -191,6 +192,14 @@ def _as_config(value) -> Config:
     raise TypeError(f"a configuration is a preset name or a Config, got {value!r}")
 
 
+def _arrays(data) -> tuple:
+    """``(x, y)`` of a data tuple, or ``(None, None)`` without validation data."""
+    if data is None:
+        return None, None
+    x, y = data
+    return np.asarray(x), np.asarray(y)
+
+
 def run_experiments(
     configs: Mapping[str, str | Config],
     train_data,
@@ -201,6 +210,7 @@ def run_experiments(
     seed: int = 0,
     verbose: int = 0,
     log=print,
+    cache: ModelCache | bool | None = None,
 ) -> Experiment:
     """Train every configuration (fresh model, same seed) and return an :class:`Experiment`.
 
@@ -210,6 +220,10 @@ def run_experiments(
         epochs, batch_size, patience: passed to ``fmnist.training.train`` (``Config.epochs``
             wins for its configuration).
         log: called with one line per trained configuration (``None`` for silence).
+        cache: train once: a configuration trained before with the same settings, data and
+            seed is loaded from a :class:`~fmnist.course.model_cache.ModelCache`. None: the
+            course's cache in ``runs/model_cache`` unless ``$FMNIST_MODEL_CACHE=off``;
+            ``False``: always train; or a ``ModelCache`` of your own.
 
     ``set_seed(seed)`` before each configuration makes its initial weights and shuffling
     reproducible, not its augmentation: a Keras augmentation layer (``Config.augment``)
@@ -223,22 +237,43 @@ def run_experiments(
     if not configs:
         raise ValueError("run_experiments needs at least one configuration")
     parsed = {name: _as_config(value) for name, value in configs.items()}
+    if cache is None:
+        cache = default_model_cache()
+    elif cache is False:
+        cache = None
+    elif not isinstance(cache, ModelCache):
+        raise TypeError(f"cache must be None, False or a ModelCache, got {cache!r}")
+    data = array_fingerprint(*_arrays(train_data), *_arrays(val_data)) if cache is not None else None
     results, initial = {}, {}
     for name, config in parsed.items():
         preset = get_preset(config.preset)  # fails early, listing valid names
-        set_seed(seed)
-        model = build_model(config.preset, **dict(config.overrides))
-        compile_model(model, task=preset.task, **dict(config.compile))
-        initial[name] = layer_weights(model)
-        results[name] = train(
-            model, train_data, val_data, batch_size=batch_size, patience=patience,
-            epochs=epochs if config.epochs is None else config.epochs,  # 0 is an error, not unset
-            augment=config.augment, seed=seed, verbose=verbose, lr_schedule=config.lr_schedule,
-        )  # fmt: skip
+        run_epochs = epochs if config.epochs is None else config.epochs  # 0 is an error, not unset
+        parts = cached = None
+        if cache is not None:
+            parts = cache.key_parts(
+                preset=config.preset, overrides=dict(config.overrides), compile=dict(config.compile),
+                augment=config.augment, epochs=run_epochs, lr_schedule=config.lr_schedule,
+                batch_size=batch_size, patience=patience, seed=seed, data=data,
+            )  # fmt: skip
+            cached = cache.load(parts)
+        if cached is not None:
+            results[name], initial[name] = cached
+        else:
+            set_seed(seed)
+            model = build_model(config.preset, **dict(config.overrides))
+            compile_model(model, task=preset.task, **dict(config.compile))
+            initial[name] = layer_weights(model)
+            results[name] = train(
+                model, train_data, val_data, batch_size=batch_size, patience=patience, epochs=run_epochs,
+                augment=config.augment, seed=seed, verbose=verbose, lr_schedule=config.lr_schedule,
+            )  # fmt: skip
+            if cache is not None:
+                cache.store(parts, results[name], initial[name])
         if log is not None:
             r = results[name]
             dev = r.history.get("val_accuracy")
             epoch = r.best_epoch if (patience is not None and r.best_epoch) else r.epochs_run
             shown = f", dev accuracy {dev.loc[epoch]:.4f} (weights of epoch {epoch})" if dev is not None else ""
-            log(f"{name}: {r.epochs_run} epochs in {r.wall_time:.0f} s{shown}")
+            source = " (from the model cache)" if cached is not None else ""
+            log(f"{name}: {r.epochs_run} epochs in {r.wall_time:.0f} s{shown}{source}")
     return Experiment(results, parsed, initial, restored_best={n: patience is not None for n in parsed})
