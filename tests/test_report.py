@@ -226,3 +226,32 @@ def test_a_stamp_of_another_profile_or_code_is_not_current(tmp_path):
     assert not report._is_current(tmp_path, "01_a", report._stamp("quick", nb, "0.1.0+def"))
     nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="1")]  # outputs do not count
     assert report._is_current(tmp_path, "01_a", report._stamp("quick", nb, "0.1.0+abc"))
+
+
+def test_trust_tables_and_the_results_table_split_the_records(results, tmp_path):
+    report.record_result("10_trust", "cnn_best (calibration)", params=468778, test_accuracy=0.9391,
+                         ece=0.0212, ece_scaled=0.0081, nll=0.19, nll_scaled=0.17, temperature=1.31234,
+                         mean_corrupted_accuracy=0.71)  # fmt: skip
+    report.record_result("10_trust", "deep ensemble (regression coverage)", coverage=0.81,
+                         coverage_in_gaps=0.3, coverage_with_noise=0.97, coverage_with_noise_in_gaps=0.52)  # fmt: skip
+    records = report.load_results()
+    text = report.trust_markdown(records)
+    assert "| cnn_best (calibration) | 0.9391 | 0.0212 | 0.0081 | 0.1900 | 0.1700 | 1.312 | 0.7100 |" in text
+    assert "| deep ensemble (regression coverage) | 0.81 | 0.30 | 0.97 | 0.52 |" in text
+    # The coverage record has no test metric: it is in the trust tables only.
+    table = report.results_markdown(records)
+    assert "cnn_best (calibration)" in table and "regression coverage" not in table
+    assert report.trust_markdown(report.load_results(results / "none")) == "No trust records yet.\n"
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{report.README_BEGIN}\nx\n{report.README_END}\n{report.TRUST_BEGIN}\ny\n{report.TRUST_END}\n")
+    report.update_readme(readme, records)
+    written = readme.read_text()
+    assert f"{report.TRUST_BEGIN}\n{text}{report.TRUST_END}" in written and "\ny\n" not in written
+
+
+def test_the_readme_trust_tables_are_generated_from_the_committed_full_records():
+    records = report.load_results(REPO_ROOT / "reports" / "results", profile="full")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index(report.TRUST_BEGIN) + len(report.TRUST_BEGIN)
+    assert readme[start:readme.index(report.TRUST_END)] == "\n" + report.trust_markdown(records), (
+        "README trust tables differ from the records: run `fmnist results --profile full --readme README.md`")
