@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -117,6 +120,37 @@ def test_the_readme_table_is_generated_from_the_committed_full_records():
     assert block == "\n" + report.results_markdown(records), (
         "README results table differs from the records: "
         "run `fmnist results --profile full --readme README.md`")
+
+
+def _git(cwd, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True,
+                   capture_output=True, timeout=60)  # fmt: skip
+
+
+def test_a_record_names_commit_backend_and_time(results, tmp_path, monkeypatch):
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    _git(checkout, "init", "-q")
+    _git(checkout, "commit", "-q", "--allow-empty", "-m", "x")
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True,
+                          text=True, check=True).stdout.strip()  # fmt: skip
+    monkeypatch.setenv(report.HOME_ENV, str(checkout))
+    fake_keras = types.SimpleNamespace(backend=types.SimpleNamespace(backend=lambda: "jax"))
+    monkeypatch.setitem(sys.modules, "keras", fake_keras)
+    record = json.loads(report.record_result("05_cnn", "m", test_accuracy=0.9).read_text())
+    assert record["commit"] == head and record["backend"] == "jax"
+    assert record["machine"] == report.machine_summary()
+    assert record["recorded_at"].endswith("+00:00")  # UTC
+
+
+def test_unknown_provenance_is_left_out_not_guessed(results, tmp_path, monkeypatch):
+    monkeypatch.setenv(report.HOME_ENV, str(tmp_path))  # not a git checkout
+    monkeypatch.delitem(sys.modules, "keras", raising=False)  # Keras not loaded: nothing trained
+    record = json.loads(report.record_result("05_cnn", "m", test_accuracy=0.9).read_text())
+    assert "commit" not in record and "backend" not in record
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
+    assert report.git_commit(REPO_ROOT) is None
+    assert report.keras_backend() is None
 
 
 def test_record_needs_names(results):

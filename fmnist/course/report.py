@@ -23,6 +23,8 @@ import json
 import os
 import platform
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -59,17 +61,44 @@ def record_result(notebook: str, model: str, *, profile: str | None = None, **fi
         **fields: JSON-serializable numbers such as ``params``, ``epochs``, ``train_time``,
             ``test_accuracy``, ``test_loss`` or ``test_mse``.
 
-    The profile and the machine (:func:`machine_summary`) are recorded with them. One
-    file per (notebook, model, profile): a quick run never replaces a full run's record.
+    Recorded with them, so that each row of the report says where it came from: the
+    profile, the machine (:func:`machine_summary`), the commit of the home checkout
+    (:func:`git_commit`) and the Keras backend (:func:`keras_backend`) when known (absent
+    otherwise, never guessed), and the time (``recorded_at``, UTC, ISO 8601). One file per
+    (notebook, model, profile): a quick run never replaces a full run's record.
     """
     if not notebook or not model:
         raise ValueError("record_result needs a non-empty notebook and model name")
     profile = get_profile(profile).name
     record = {"notebook": notebook, "model": model, "profile": profile, "machine": machine_summary()}
+    provenance = {"commit": git_commit(), "backend": keras_backend()}
+    record.update({k: v for k, v in provenance.items() if v is not None})
     record.update({k: _plain(v) for k, v in fields.items()})
     record["recorded_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     path = results_dir() / f"{_slug(notebook)}__{_slug(model)}__{profile}.json"
     return atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True))
+
+
+#: Seconds ``git`` may take to name the commit; a record is never held up by its provenance.
+GIT_TIMEOUT = 10
+
+
+def git_commit(directory: str | Path | None = None) -> str | None:
+    """``git rev-parse --short HEAD`` in ``directory`` (default: the home), or ``None`` when
+    that is no git checkout, git is missing or does not answer within :data:`GIT_TIMEOUT`."""
+    command = ["git", "-C", str(directory or home()), "rev-parse", "--short", "HEAD"]
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (run.stdout.strip() or None) if run.returncode == 0 else None
+
+
+def keras_backend() -> str | None:
+    """The Keras backend of this process if Keras is loaded (it is once a model was trained),
+    else ``None``: read from ``sys.modules`` so that recording never imports Keras itself."""
+    keras = sys.modules.get("keras")
+    return keras.backend.backend() if keras is not None else None
 
 
 def record_training(
