@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import types
@@ -209,6 +210,15 @@ def test_export_without_executing_keeps_the_stored_outputs(tmp_path):
     assert "05_stored.html" in index.read_text() and "full" in index.read_text()
     with pytest.raises(report.ReportError, match="write_notebooks needs execute=True"):
         report.build_reports("full", out_dir=out, notebooks_dir=nbdir, execute=False, write_notebooks=True)
+
+
+def test_an_exported_report_loads_nothing_from_the_network(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 05 · CNNs"), nbformat.v4.new_code_cell("1 + 1")]
+    page = report.export_html(nb, tmp_path / "05_cnn.html").read_text()
+    assert "<title>05_cnn</title>" in page and "05 · CNNs" in page
+    assert not re.search(r"<script[^>]+src=", page)  # require.js, MathJax: CDN scripts
+    assert 'rel="icon"' in page  # no request for /favicon.ico
 
 
 def test_index_lists_only_the_results_of_its_profile(tmp_path, results):

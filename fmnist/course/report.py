@@ -239,11 +239,28 @@ def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT):
     return nb
 
 
-def export_html(nb, destination: Path) -> Path:
-    """Export an executed notebook to a standalone HTML file (atomically)."""
-    from nbconvert import HTMLExporter  # optional: the dev extra (as execute_notebook)
+#: nbconvert's lab template without its CDN scripts, and with an empty favicon. The reports are
+#: read offline (and tested so, tests/test_browser.py): the notebooks hold no math, widgets or
+#: JavaScript outputs, so require.js and MathJax would only fail to load (mermaid.js loads only
+#: for mermaid diagrams).
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}<link rel="icon" href="data:,">{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+"""
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
+
+def export_html(nb, destination: Path) -> Path:
+    """Export an executed notebook to a standalone HTML file (atomically) that loads nothing
+    from the network (:data:`OFFLINE_TEMPLATE`)."""
+    # Optional: the dev extra (as execute_notebook); jinja2 comes with nbconvert.
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})], template_file="offline.html.j2"
+    )
+    # The name is the page's <title> (nbconvert's default: "Notebook").
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": destination.stem}})
     return atomic_write_text(destination, body)
 
 
