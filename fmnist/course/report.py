@@ -2,8 +2,9 @@
 
 Notebooks record every trained model with :func:`record_result` (one JSON file per model,
 written atomically); :func:`build_reports` executes the notebooks in order, exports each to
-HTML in ``reports/`` and writes ``reports/index.html`` with links and a results table built
-from those records — never retyped.
+HTML in ``reports/`` and writes the landing page ``reports/index.html``
+(:mod:`fmnist.course.landing`: a card per notebook, a chart and the results table built from
+those records — never retyped).
 
 Example (not a doctest: it writes into ``reports/results/``, or ``$FMNIST_RESULTS_DIR``)::
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import hashlib
-import html
 import json
 import os
 import platform
@@ -33,6 +33,7 @@ import pandas as pd
 import fmnist
 from fmnist.atomic import atomic_write_text
 from fmnist.checks import check_int
+from fmnist.course import landing
 from fmnist.course.paths import HOME_ENV, RESULTS_ENV, home, notebooks_dir, reports_dir, results_dir
 from fmnist.course.profiles import PROFILE_ENV, get_profile
 
@@ -155,7 +156,7 @@ def load_results(directory: str | Path | None = None, profile: str | None = None
     if "recorded_at" in frame:
         frame = frame.sort_values("recorded_at", kind="stable", na_position="first")
         frame = frame.drop_duplicates(["notebook", "model", "profile"], keep="last")
-    extra = [c for c in frame.columns if c not in RESULT_COLUMNS and c != "recorded_at"]
+    extra = [c for c in frame.columns if c not in RESULT_COLUMNS]
     return frame[RESULT_COLUMNS + extra].sort_values(["notebook", "model"], ignore_index=True)
 
 
@@ -371,13 +372,14 @@ def build_reports(
             else:
                 nb = nbformat.read(path, as_version=4)
             export_html(nb, out_dir / f"{path.stem}.html")
+            landing.write_thumbnail(nb, out_dir, path.stem)  # the figure of what was exported
             if write_notebooks:
                 atomic_write_text(path, nbformat.writes(nb) + "\n")
             if stamp is not None:  # last: a stamp vouches for the files written before it
                 atomic_write_text(out_dir / STAMP_DIR / f"{path.stem}.json", json.dumps(stamp, indent=1) + "\n")
             log(f"[{prof.name}] {path.name} -> {out_dir / (path.stem + '.html')} "
                 f"({time.perf_counter() - start:.0f} s)")  # fmt: skip
-    return write_index(out_dir, prof.name, results)
+    return write_index(out_dir, prof.name, results, notebooks_dir=notebooks_dir)
 
 
 def machine_summary() -> str:
@@ -448,38 +450,20 @@ def update_readme(path: str | Path, results: pd.DataFrame) -> Path:
     return atomic_write_text(path, f"{head}\n{results_markdown(results)}{text[end:]}")
 
 
-def write_index(out_dir: str | Path, profile: str, results: str | Path | None = None) -> Path:
-    """Write ``index.html``: links to each notebook report and the results recorded in ``profile``.
+def write_index(
+    out_dir: str | Path, profile: str, results: str | Path | None = None,
+    notebooks_dir: str | Path | None = None,
+) -> Path:
+    """Write ``index.html``, the landing page (:mod:`fmnist.course.landing`): a card per notebook
+    report in ``out_dir``, a chart and the results table of the records of ``profile``.
+
+    Args:
+        results: the records' directory (default ``out_dir/results``).
+        notebooks_dir: the notebooks the cards' titles and summaries come from (default
+            ``<home>/notebooks``).
 
     Records of the other profile are left out (as ``fmnist results --profile`` does), so a
     quick run's numbers never sit in a full-profile index.
     """
-    out_dir = Path(out_dir)
-    reports = sorted(out_dir.glob("[0-9][0-9]_*.html"))
-    frame = load_results(results if results is not None else out_dir / "results", profile=profile)
-    table = (
-        results_table(frame).to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
-        if not frame.empty
-        else "<p>No results recorded yet.</p>"
-    )
-    links = "\n".join(
-        f'<li><a href="{html.escape(p.name)}">{html.escape(p.stem)}</a></li>' for p in reports
-    )
-    page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>fmnist reports</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}</style>
-</head><body>
-<h1>fmnist reports</h1>
-<p>Profile: <b>{html.escape(profile)}</b>. Machine: {html.escape(machine_summary())}.
-Built {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC.</p>
-<h2>Notebooks</h2>
-<ol>
-{links}
-</ol>
-<h2>Results</h2>
-<p>Every trained model, as recorded by the notebooks and <code>fmnist train --record</code> (test set of the official split).</p>
-{table}
-</body></html>
-"""
-    return atomic_write_text(out_dir / "index.html", page)
+    frame = load_results(results if results is not None else Path(out_dir) / "results", profile=profile)
+    return landing.write_index(out_dir, profile, frame, notebooks_dir=notebooks_dir, built_on=machine_summary())
