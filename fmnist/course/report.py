@@ -317,7 +317,8 @@ def build_reports(
     execute: bool = True,
     resume: bool = False,
 ) -> Path:
-    """Execute the notebooks in order, export each to HTML, then write ``index.html``.
+    """Execute the notebooks in order, export each to HTML (and its key figure to
+    ``thumbs/``), then write the landing page ``index.html`` (:func:`write_index`).
 
     Args:
         profile: ``"quick"`` or ``"full"`` (default: ``$FMNIST_PROFILE`` or quick).
