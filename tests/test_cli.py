@@ -299,6 +299,21 @@ def test_report_resume_passes_through_and_needs_execution(capsys, monkeypatch):
     assert main(["report", "--resume", "--notebooks", "01_data"]) == 0 and seen["resume"] is True
 
 
+def test_report_screenshot_needs_the_browser_before_the_run(capsys, monkeypatch, tmp_path):
+    import fmnist.course.commands.reports as report_commands
+
+    ran, shots = [], []
+    monkeypatch.setattr(report_commands, "build_reports", lambda **kw: ran.append(kw) or tmp_path / "index.html")
+    monkeypatch.setattr(report_commands, "screenshot", lambda page, png: shots.append((page, png)) or png)
+    monkeypatch.setattr(report_commands, "missing", lambda: "chromium not installed (apt-get install chromium)")
+    assert main(["report", "--no-execute", "--screenshot", "docs/index.png"]) == EXIT_ERROR
+    assert "--screenshot: chromium not installed (apt-get install chromium)" in capsys.readouterr().err
+    assert ran == [] and shots == []  # refused before building anything
+    monkeypatch.setattr(report_commands, "missing", lambda: None)
+    assert main(["report", "--no-execute", "--screenshot", "docs/index.png"]) == 0
+    assert shots == [(tmp_path / "index.html", "docs/index.png")]
+
+
 # --- one dispatch point, no TensorFlow for the parser, --backend -----------------------------
 
 HEAVY = ("tensorflow", "keras", "jax", "torch")

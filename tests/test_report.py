@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -119,6 +123,37 @@ def test_the_readme_table_is_generated_from_the_committed_full_records():
         "run `fmnist results --profile full --readme README.md`")
 
 
+def _git(cwd, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True,
+                   capture_output=True, timeout=60)  # fmt: skip
+
+
+def test_a_record_names_commit_backend_and_time(results, tmp_path, monkeypatch):
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    _git(checkout, "init", "-q")
+    _git(checkout, "commit", "-q", "--allow-empty", "-m", "x")
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True,
+                          text=True, check=True).stdout.strip()  # fmt: skip
+    monkeypatch.setenv(report.HOME_ENV, str(checkout))
+    fake_keras = types.SimpleNamespace(backend=types.SimpleNamespace(backend=lambda: "jax"))
+    monkeypatch.setitem(sys.modules, "keras", fake_keras)
+    record = json.loads(report.record_result("05_cnn", "m", test_accuracy=0.9).read_text())
+    assert record["commit"] == head and record["backend"] == "jax"
+    assert record["machine"] == report.machine_summary()
+    assert record["recorded_at"].endswith("+00:00")  # UTC
+
+
+def test_unknown_provenance_is_left_out_not_guessed(results, tmp_path, monkeypatch):
+    monkeypatch.setenv(report.HOME_ENV, str(tmp_path))  # not a git checkout
+    monkeypatch.delitem(sys.modules, "keras", raising=False)  # Keras not loaded: nothing trained
+    record = json.loads(report.record_result("05_cnn", "m", test_accuracy=0.9).read_text())
+    assert "commit" not in record and "backend" not in record
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
+    assert report.git_commit(REPO_ROOT) is None
+    assert report.keras_backend() is None
+
+
 def test_record_needs_names(results):
     with pytest.raises(ValueError, match="non-empty"):
         report.record_result("", "x")
@@ -175,6 +210,15 @@ def test_export_without_executing_keeps_the_stored_outputs(tmp_path):
     assert "05_stored.html" in index.read_text() and "full" in index.read_text()
     with pytest.raises(report.ReportError, match="write_notebooks needs execute=True"):
         report.build_reports("full", out_dir=out, notebooks_dir=nbdir, execute=False, write_notebooks=True)
+
+
+def test_an_exported_report_loads_nothing_from_the_network(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 05 · CNNs"), nbformat.v4.new_code_cell("1 + 1")]
+    page = report.export_html(nb, tmp_path / "05_cnn.html").read_text()
+    assert "<title>05_cnn</title>" in page and "05 · CNNs" in page
+    assert not re.search(r"<script[^>]+src=", page)  # require.js, MathJax: CDN scripts
+    assert 'rel="icon"' in page  # no request for /favicon.ico
 
 
 def test_index_lists_only_the_results_of_its_profile(tmp_path, results):

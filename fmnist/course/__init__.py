@@ -1,5 +1,6 @@
 """The course layer: profiles, paths, notebook start-up, experiments and recipes, result
-records, reports, the benchmark and the ``fmnist`` command.
+records, reports and their landing page, the browser that checks them, the benchmark and the
+``fmnist`` command.
 
 It sits on top of the core library (``fmnist.data`` ... ``fmnist.tuning``) and the plots
 (``fmnist.visualization``); nothing below imports it (import-linter checks that in CI).

@@ -13,6 +13,7 @@ Examples::
     fmnist report --profile quick    # execute the notebooks, export HTML to reports/
     fmnist report --profile full --resume   # go on after an interrupted run
     fmnist report --profile full --no-execute   # the committed full-profile outputs as HTML
+    fmnist report --profile full --no-execute --screenshot docs/index.png   # the README's picture
     fmnist benchmark --tiny
     fmnist benchmark --backends tensorflow jax torch --presets cnn_medium cnn_best
     fmnist --backend jax train regression_2layer --epochs 20   # another Keras backend
@@ -165,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--resume", action="store_true",
                         help="skip notebooks whose report in reports/ is current (same profile, "
                              "notebook and package code): continue an interrupted run")
+    report.add_argument("--screenshot", default=None, metavar="PNG",
+                        help="then write a picture of index.html in headless Chromium to PNG "
+                             "(the README's docs/index.png; needs chromium, chromium-driver, selenium)")
     report.set_defaults(handler="fmnist.course.commands.reports:report")
 
     results = sub.add_parser("results", help="the recorded results as a markdown table")

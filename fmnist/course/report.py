@@ -2,8 +2,9 @@
 
 Notebooks record every trained model with :func:`record_result` (one JSON file per model,
 written atomically); :func:`build_reports` executes the notebooks in order, exports each to
-HTML in ``reports/`` and writes ``reports/index.html`` with links and a results table built
-from those records — never retyped.
+HTML in ``reports/`` and writes the landing page ``reports/index.html``
+(:mod:`fmnist.course.landing`: a card per notebook, a chart and the results table built from
+those records — never retyped).
 
 Example (not a doctest: it writes into ``reports/results/``, or ``$FMNIST_RESULTS_DIR``)::
 
@@ -18,11 +19,12 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import hashlib
-import html
 import json
 import os
 import platform
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,6 +33,7 @@ import pandas as pd
 import fmnist
 from fmnist.atomic import atomic_write_text
 from fmnist.checks import check_int
+from fmnist.course import landing
 from fmnist.course.paths import HOME_ENV, RESULTS_ENV, home, notebooks_dir, reports_dir, results_dir
 from fmnist.course.profiles import PROFILE_ENV, get_profile
 
@@ -59,17 +62,44 @@ def record_result(notebook: str, model: str, *, profile: str | None = None, **fi
         **fields: JSON-serializable numbers such as ``params``, ``epochs``, ``train_time``,
             ``test_accuracy``, ``test_loss`` or ``test_mse``.
 
-    The profile and the machine (:func:`machine_summary`) are recorded with them. One
-    file per (notebook, model, profile): a quick run never replaces a full run's record.
+    Recorded with them, so that each row of the report says where it came from: the
+    profile, the machine (:func:`machine_summary`), the commit of the home checkout
+    (:func:`git_commit`) and the Keras backend (:func:`keras_backend`) when known (absent
+    otherwise, never guessed), and the time (``recorded_at``, UTC, ISO 8601). One file per
+    (notebook, model, profile): a quick run never replaces a full run's record.
     """
     if not notebook or not model:
         raise ValueError("record_result needs a non-empty notebook and model name")
     profile = get_profile(profile).name
     record = {"notebook": notebook, "model": model, "profile": profile, "machine": machine_summary()}
+    provenance = {"commit": git_commit(), "backend": keras_backend()}
+    record.update({k: v for k, v in provenance.items() if v is not None})
     record.update({k: _plain(v) for k, v in fields.items()})
     record["recorded_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     path = results_dir() / f"{_slug(notebook)}__{_slug(model)}__{profile}.json"
     return atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True))
+
+
+#: Seconds ``git`` may take to name the commit; a record is never held up by its provenance.
+GIT_TIMEOUT = 10
+
+
+def git_commit(directory: str | Path | None = None) -> str | None:
+    """``git rev-parse --short HEAD`` in ``directory`` (default: the home), or ``None`` when
+    that is no git checkout, git is missing or does not answer within :data:`GIT_TIMEOUT`."""
+    command = ["git", "-C", str(directory or home()), "rev-parse", "--short", "HEAD"]
+    try:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (run.stdout.strip() or None) if run.returncode == 0 else None
+
+
+def keras_backend() -> str | None:
+    """The Keras backend of this process if Keras is loaded (it is once a model was trained),
+    else ``None``: read from ``sys.modules`` so that recording never imports Keras itself."""
+    keras = sys.modules.get("keras")
+    return keras.backend.backend() if keras is not None else None
 
 
 def record_training(
@@ -126,7 +156,7 @@ def load_results(directory: str | Path | None = None, profile: str | None = None
     if "recorded_at" in frame:
         frame = frame.sort_values("recorded_at", kind="stable", na_position="first")
         frame = frame.drop_duplicates(["notebook", "model", "profile"], keep="last")
-    extra = [c for c in frame.columns if c not in RESULT_COLUMNS and c != "recorded_at"]
+    extra = [c for c in frame.columns if c not in RESULT_COLUMNS]
     return frame[RESULT_COLUMNS + extra].sort_values(["notebook", "model"], ignore_index=True)
 
 
@@ -210,11 +240,28 @@ def execute_notebook(path: Path, timeout: int = CELL_TIMEOUT):
     return nb
 
 
-def export_html(nb, destination: Path) -> Path:
-    """Export an executed notebook to a standalone HTML file (atomically)."""
-    from nbconvert import HTMLExporter  # optional: the dev extra (as execute_notebook)
+#: nbconvert's lab template without its CDN scripts, and with an empty favicon. The reports are
+#: read offline (and tested so, tests/test_browser.py): the notebooks hold no math, widgets or
+#: JavaScript outputs, so require.js and MathJax would only fail to load (mermaid.js loads only
+#: for mermaid diagrams).
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}<link rel="icon" href="data:,">{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+"""
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
+
+def export_html(nb, destination: Path) -> Path:
+    """Export an executed notebook to a standalone HTML file (atomically) that loads nothing
+    from the network (:data:`OFFLINE_TEMPLATE`)."""
+    # Optional: the dev extra (as execute_notebook); jinja2 comes with nbconvert.
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})], template_file="offline.html.j2"
+    )
+    # The name is the page's <title> (nbconvert's default: "Notebook").
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": destination.stem}})
     return atomic_write_text(destination, body)
 
 
@@ -270,7 +317,8 @@ def build_reports(
     execute: bool = True,
     resume: bool = False,
 ) -> Path:
-    """Execute the notebooks in order, export each to HTML, then write ``index.html``.
+    """Execute the notebooks in order, export each to HTML (and its key figure to
+    ``thumbs/``), then write the landing page ``index.html`` (:func:`write_index`).
 
     Args:
         profile: ``"quick"`` or ``"full"`` (default: ``$FMNIST_PROFILE`` or quick).
@@ -325,13 +373,14 @@ def build_reports(
             else:
                 nb = nbformat.read(path, as_version=4)
             export_html(nb, out_dir / f"{path.stem}.html")
+            landing.write_thumbnail(nb, out_dir, path.stem)  # the figure of what was exported
             if write_notebooks:
                 atomic_write_text(path, nbformat.writes(nb) + "\n")
             if stamp is not None:  # last: a stamp vouches for the files written before it
                 atomic_write_text(out_dir / STAMP_DIR / f"{path.stem}.json", json.dumps(stamp, indent=1) + "\n")
             log(f"[{prof.name}] {path.name} -> {out_dir / (path.stem + '.html')} "
                 f"({time.perf_counter() - start:.0f} s)")  # fmt: skip
-    return write_index(out_dir, prof.name, results)
+    return write_index(out_dir, prof.name, results, notebooks_dir=notebooks_dir)
 
 
 def machine_summary() -> str:
@@ -461,38 +510,20 @@ def update_readme(path: str | Path, results: pd.DataFrame) -> Path:
     return atomic_write_text(path, text)
 
 
-def write_index(out_dir: str | Path, profile: str, results: str | Path | None = None) -> Path:
-    """Write ``index.html``: links to each notebook report and the results recorded in ``profile``.
+def write_index(
+    out_dir: str | Path, profile: str, results: str | Path | None = None,
+    notebooks_dir: str | Path | None = None,
+) -> Path:
+    """Write ``index.html``, the landing page (:mod:`fmnist.course.landing`): a card per notebook
+    report in ``out_dir``, a chart and the results table of the records of ``profile``.
+
+    Args:
+        results: the records' directory (default ``out_dir/results``).
+        notebooks_dir: the notebooks the cards' titles and summaries come from (default
+            ``<home>/notebooks``).
 
     Records of the other profile are left out (as ``fmnist results --profile`` does), so a
     quick run's numbers never sit in a full-profile index.
     """
-    out_dir = Path(out_dir)
-    reports = sorted(out_dir.glob("[0-9][0-9]_*.html"))
-    frame = load_results(results if results is not None else out_dir / "results", profile=profile)
-    table = (
-        results_table(frame).to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
-        if not frame.empty
-        else "<p>No results recorded yet.</p>"
-    )
-    links = "\n".join(
-        f'<li><a href="{html.escape(p.name)}">{html.escape(p.stem)}</a></li>' for p in reports
-    )
-    page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>fmnist reports</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}</style>
-</head><body>
-<h1>fmnist reports</h1>
-<p>Profile: <b>{html.escape(profile)}</b>. Machine: {html.escape(machine_summary())}.
-Built {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC.</p>
-<h2>Notebooks</h2>
-<ol>
-{links}
-</ol>
-<h2>Results</h2>
-<p>Every trained model, as recorded by the notebooks and <code>fmnist train --record</code> (test set of the official split).</p>
-{table}
-</body></html>
-"""
-    return atomic_write_text(out_dir / "index.html", page)
+    frame = load_results(results if results is not None else Path(out_dir) / "results", profile=profile)
+    return landing.write_index(out_dir, profile, frame, notebooks_dir=notebooks_dir, built_on=machine_summary())

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from fmnist.course.browser import BrowserUnavailable, missing, screenshot
 from fmnist.course.commands import default
 from fmnist.course.report import CELL_TIMEOUT, build_reports, load_results, results_dir, results_markdown, update_readme
 
 
 def report(args) -> int:
+    unavailable = missing() if args.screenshot else None
+    if unavailable:  # before the run, not after hours of it
+        raise BrowserUnavailable(f"--screenshot: {unavailable}")
     index = build_reports(
         profile=args.profile, notebooks=args.notebooks or None,
         write_notebooks=args.write_notebooks, timeout=default(args.cell_timeout, CELL_TIMEOUT),
         execute=not args.no_execute, resume=args.resume,
     )  # fmt: skip
     print(f"wrote {index}")
+    if args.screenshot:
+        print(f"wrote {screenshot(index, args.screenshot)}")
     return 0
 
 
