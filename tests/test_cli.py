@@ -266,7 +266,7 @@ def test_results_prints_and_writes_the_readme_block(capsys, tmp_path):
         {"notebook": "05_cnn", "model": "cnn_best", "profile": "full", "params": 468778,
          "test_accuracy": 0.94, "machine": "test CPU"}))  # fmt: skip
     report.atomic_write_text(results / "b.json", json.dumps(
-        {"notebook": "05_cnn", "model": "cnn_small", "profile": "quick", "params": 63050}))
+        {"notebook": "05_cnn", "model": "cnn_small", "profile": "quick", "params": 63050, "test_accuracy": 0.9}))
     assert main(["results", "--dir", str(results), "--profile", "full"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Machine: test CPU.") and "cnn_best" in out and "cnn_small" not in out
