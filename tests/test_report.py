@@ -179,6 +179,8 @@ def test_build_reports_and_failure(tmp_path):
         report.build_reports("quick", out_dir=out, notebooks_dir=nbdir, log=lambda *_: None)
     assert (out / "01_ok.html").exists()  # the report written before the failure is kept
     assert not (out / "02_bad.html").exists()
+    # The executed notebook's wall time is recorded; the failed one has none.
+    assert list(report.load_timings(out, profile="quick")["notebook"]) == ["01_ok"]
     index = report.build_reports(
         "quick", notebooks=["01_ok"], out_dir=out, notebooks_dir=nbdir, log=lambda *_: None
     )
@@ -299,3 +301,29 @@ def test_the_readme_trust_tables_are_generated_from_the_committed_full_records()
     start = readme.index(report.TRUST_BEGIN) + len(report.TRUST_BEGIN)
     assert readme[start:readme.index(report.TRUST_END)] == "\n" + report.trust_markdown(records), (
         "README trust tables differ from the records: run `fmnist results --profile full --readme README.md`")
+
+
+def test_notebook_wall_times_are_recorded_and_summed(tmp_path):
+    report.record_notebook_time(tmp_path, "03_mlp", "full", 600.04)
+    report.record_notebook_time(tmp_path, "01_data", "full", 60)
+    report.record_notebook_time(tmp_path, "01_data", "quick", 5)
+    timings = report.load_timings(tmp_path, profile="full")
+    assert list(timings["notebook"]) == ["01_data", "03_mlp"] and list(timings["wall_seconds"]) == [60.0, 600.0]
+    assert set(timings["machine"]) == {report.machine_summary()}
+    text = report.timings_markdown(timings)
+    assert "| 03_mlp | 10.0 | " in text and "| **sum (2 notebooks)** | **11.0** | | | |" in text
+    assert report.timings_markdown(report.load_timings(tmp_path / "none")) == "No notebook wall times recorded yet.\n"
+    with pytest.raises(ValueError, match="unknown profile 'long'"):
+        report.record_notebook_time(tmp_path, "01_data", "long", 1)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{report.README_BEGIN}\n{report.README_END}\n{report.TIMINGS_BEGIN}\nold\n{report.TIMINGS_END}\n")
+    report.update_readme(readme, report.load_results(tmp_path / "none"), timings)
+    assert f"{report.TIMINGS_BEGIN}\n{text}{report.TIMINGS_END}" in readme.read_text()
+
+
+def test_the_readme_wall_times_are_generated_from_the_committed_records():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index(report.TIMINGS_BEGIN) + len(report.TIMINGS_BEGIN)
+    timings = report.load_timings(REPO_ROOT / "reports", profile="full")
+    assert readme[start:readme.index(report.TIMINGS_END)] == "\n" + report.timings_markdown(timings), (
+        "README wall times differ from reports/timings: run `fmnist results --profile full --readme README.md`")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fmnist.course.browser import BrowserUnavailable, missing, screenshot
 from fmnist.course.commands import default
-from fmnist.course.report import CELL_TIMEOUT, build_reports, load_results, results_dir, results_markdown, update_readme
+from fmnist.course.report import (
+    CELL_TIMEOUT, build_reports, load_results, load_timings, results_dir, results_markdown, update_readme,
+)  # fmt: skip
 
 
 def report(args) -> int:
@@ -25,7 +27,8 @@ def report(args) -> int:
 def results(args) -> int:
     loaded = load_results(args.dir or results_dir(), profile=args.profile)
     if args.readme:
-        print(f"wrote {update_readme(args.readme, loaded)} ({len(loaded)} results)")
+        timings = load_timings(profile=args.profile or "full")  # the README sums the full profile
+        print(f"wrote {update_readme(args.readme, loaded, timings)} ({len(loaded)} results)")
     else:
         print(results_markdown(loaded), end="")
     return 0
