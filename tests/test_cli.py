@@ -229,6 +229,7 @@ def tiny_runs(monkeypatch):
 TINY = ["train", "mlp_shallow", "--epochs", "4", "--batch-size", "32", "--learning-rate", "0.003"]
 
 
+@pytest.mark.portable
 def test_train_resume_ends_as_the_uninterrupted_run(tiny_runs, tmp_path, capsys):
     from fmnist.model import load_model
 
@@ -256,6 +257,7 @@ def test_train_resume_ends_as_the_uninterrupted_run(tiny_runs, tmp_path, capsys)
             "(result.json)); start a new run without --resume") in capsys.readouterr().err  # fmt: skip
 
 
+@pytest.mark.portable
 def test_train_resume_refuses_other_settings_and_missing_checkpoints(tiny_runs, tmp_path, capsys):
     cut = tmp_path / "cut"
     tiny_runs()

@@ -252,6 +252,7 @@ def test_a_diverged_run_ends_and_drops_its_backup(tmp_path):
     assert not (tmp_path / "b").exists()  # fit ended (stopped on NaN): nothing left to resume
 
 
+@pytest.mark.portable
 def test_the_backup_refuses_another_run(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, "cut", interrupt_after=1, epochs=4)
@@ -272,6 +273,7 @@ def test_the_backup_refuses_another_run(tmp_path):
     assert backup_epochs(backup) == 1  # refused before anything was written
 
 
+@pytest.mark.portable
 def test_an_unreadable_or_foreign_snapshot_is_a_clear_error(tmp_path):
     snapshot = tmp_path / "b" / "epoch-0002"
     snapshot.mkdir(parents=True)
