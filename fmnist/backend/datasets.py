@@ -98,11 +98,12 @@ def tf_dataset(
         ds = ds.cache()
     if shuffle:
         # One shuffle of the (x, y) pairs, so images and labels move together. An iterator of
-        # the shuffle draws its order from the seed generator when it is created. Keras's epoch
-        # loops create iterators they never read (tensorflow: two per epoch, jax and torch: one),
-        # so the shuffle is started by flat_map only when a pass reads its first element: one
-        # order per pass read, whatever the backend, and an interrupted run resumed at epoch k
-        # skips k orders (below) to see the batches the uninterrupted run saw.
+        # the shuffle draws its order from the seed generator when it is created, and Keras's
+        # epoch loops also create iterators they never read (how many differs by backend:
+        # after E epochs tensorflow has created 2E, jax and torch E + 1). So flat_map starts the
+        # shuffle only when a pass reads its first element: one order per pass read, whatever
+        # the backend, and a run resumed at epoch k skips k orders (below) to see the batches
+        # the uninterrupted run saw.
         shuffled = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         for _ in range(start_epoch):
             iter(shuffled)  # draws one order without reading an element

@@ -120,7 +120,7 @@ def train(args) -> int:
         plan["augment"] = build_augmentation(seed=args.seed)
     settings = run_settings(args, profile, plan, epochs, batch_size)
     if args.resume is not None:
-        if args.run_dir is not None and Path(args.run_dir) != Path(args.resume):
+        if args.run_dir is not None and Path(args.run_dir).resolve() != Path(args.resume).resolve():
             raise ValueError(f"--resume {args.resume} continues the run in that directory; "
                              f"drop --run-dir {args.run_dir}")  # fmt: skip
         run_dir = Path(args.resume)
