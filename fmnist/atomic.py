@@ -1,14 +1,17 @@
 """Atomic file writes: a reader or a crash sees the old file or the new one, never half of one.
 
 Every file the package writes goes through here: results tables, recorded results, reports,
-data files (:func:`atomic_write_text`, :func:`atomic_write_bytes`), and files whose bytes
-Keras or the network write (:func:`atomic_path`: ``fmnist.model.io``, ``fmnist.data.sources``).
+data files (:func:`atomic_write_text`, :func:`atomic_write_bytes`), files whose bytes
+Keras or the network write (:func:`atomic_path`: ``fmnist.model.io``, ``fmnist.data.sources``),
+and sets of files that belong together (:func:`atomic_directory`: the training snapshots of
+``fmnist.callbacks.TrainingBackup``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,3 +61,35 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh temporary directory next to ``path``; on success rename it to ``path``.
+
+    For files that are only valid together (weights and the epoch they belong to): the block
+    writes them into the yielded directory; when it ends normally every file is flushed to disk
+    and the directory is renamed to ``path`` in one step, so a reader or a crash sees all of
+    them or none. If the block raises, the temporary directory is removed. ``path`` must not
+    exist yet (a directory cannot be replaced in one step): publish each version under a new
+    name and delete the old one after.
+
+    Raises:
+        FileExistsError: ``path`` exists.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(path):
+        raise FileExistsError(f"{path} exists; atomic_directory publishes new directories only")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.mkdir()
+    try:
+        yield tmp
+        for file in sorted(tmp.rglob("*")):
+            if file.is_file() and not file.is_symlink():
+                with open(file, "rb") as handle:
+                    os.fsync(handle.fileno())
+        os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

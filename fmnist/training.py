@@ -18,11 +18,20 @@ Example (needs the real data)::
 
 ``train`` raises :class:`TrainingDivergedError` (with the partial result attached) when the
 loss becomes NaN/inf, unless ``on_nan="return"``.
+
+With ``backup_dir`` an interrupted ``train`` goes on where it stopped: call it again with the
+same model (freshly built and compiled), data and arguments::
+
+    set_seed(0)
+    model = compile_model(build_model("mlp_shallow"))
+    result = train(model, train_xy, dev_xy, epochs=20, backup_dir="runs/x/backup")
+    # ... killed in epoch 7; in a new process, the same three lines go on at epoch 7
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import time
 import warnings
@@ -35,8 +44,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from fmnist.backend import enable_determinism
-from fmnist.callbacks import AtomicModelCheckpoint, CosineDecay, EpochTimer, NaNGuard
+from fmnist.backend import backend_name, enable_determinism
+from fmnist.callbacks import (
+    AtomicModelCheckpoint, CosineDecay, EpochTimer, NaNGuard, TrainingBackup, backup_epochs,
+)  # fmt: skip
 from fmnist.checks import check_finite, check_int, check_labels, check_samples
 from fmnist.data import make_dataset
 from fmnist.model import build_model, check_input_shape, check_task, compile_model, infer_task
@@ -44,7 +55,7 @@ from fmnist.prediction import ensemble_predict, evaluate
 
 __all__ = [
     "AtomicModelCheckpoint", "CVResult", "TrainResult", "TrainingDivergedError",
-    "cross_validate", "ensemble_predict", "refit", "set_seed", "train",
+    "backup_epochs", "cross_validate", "ensemble_predict", "refit", "set_seed", "train",
 ]  # fmt: skip
 
 
@@ -74,10 +85,12 @@ class TrainResult:
 
     Attributes:
         history: one row per epoch (index ``epoch`` from 1): loss/metrics, ``val_*``,
-            ``epoch_time`` (s, training part only).
+            ``epoch_time`` (s, training part only); a resumed run's includes the epochs
+            before the interruption.
         best_epoch: 1-based epoch with the best monitored value (None if all NaN).
         epochs_run: epochs actually run (fewer than asked after early stopping / NaN).
-        wall_time: seconds for the whole ``fit`` call (including graph tracing).
+        wall_time: seconds for the whole ``fit`` call (including graph tracing); summed over
+            the sessions of a resumed run.
         images_per_sec: steady-state training throughput (first epoch excluded when >1 ran,
             because it includes tracing and filling the cache).
         params: ``model.count_params()``.
@@ -130,6 +143,16 @@ def _unpack(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def _fingerprint(x: np.ndarray, y: np.ndarray) -> str:
+    """A short hash of the samples (shape, dtype and bytes): a backup only resumes on its data."""
+    digest = hashlib.sha256()
+    for array in (x, y):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.data)
+    return digest.hexdigest()[:16]
+
+
 def _check_labels(model: keras.Model, y: np.ndarray, what: str) -> None:
     """Classification labels must be integer class ids below the model's output width."""
     if infer_task(model) != "classification":
@@ -152,6 +175,7 @@ def train(
     on_nan: str = "raise",
     callbacks: list[keras.callbacks.Callback] | None = None,
     lr_schedule: str | None = None,
+    backup_dir: str | os.PathLike | None = None,
 ) -> TrainResult:
     """Fit ``model`` on ``train_data`` through the ``fmnist.data.make_dataset`` pipeline.
 
@@ -171,9 +195,18 @@ def train(
         callbacks: extra Keras callbacks.
         lr_schedule: None (constant rate) or "cosine" (decay the compiled rate to ~0 over
             ``epochs``; with early stopping the run may end before the rate is small).
+        backup_dir: a directory of its own for a snapshot of the whole training state at every
+            epoch's end (:class:`fmnist.callbacks.TrainingBackup`: weights, optimizer state,
+            epoch, history, early stopping, checkpoint, CSV log). When it holds one, training
+            resumes from it, and each resumed epoch sees the shuffled batches it would have
+            seen (``make_dataset(start_epoch=...)``): without augmentation the result is that
+            of an uninterrupted run, history and weights. Augmentation draws start afresh from
+            their seeds (same distribution, other draws). ``history`` and ``wall_time`` cover
+            every session; the directory is deleted when training completes.
 
     Raises:
         InputShapeError: the data does not fit the model's input.
+        ValueError: ``backup_dir`` holds the backup of a run with other arguments or data.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
@@ -197,9 +230,6 @@ def train(
         check_input_shape(model, xv, "val_data x")
         _check_labels(model, yv, "val_data y")
         val_ds = make_dataset(xv, yv, batch_size=batch_size, shuffle=False, cache=True)
-    train_ds = make_dataset(
-        x, y, batch_size=batch_size, shuffle=True, seed=seed, augment=augment, cache=True
-    )
 
     monitor = "val_loss" if val_data is not None else "loss"
     nan_guard, timer = NaNGuard(), EpochTimer()
@@ -207,29 +237,56 @@ def train(
     cosine = CosineDecay(epochs) if lr_schedule == "cosine" else None
     if cosine is not None:
         cbs.append(cosine)
+    stopping = checkpoint = backup = None
     if patience is not None:
-        cbs.append(
-            keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
+        stopping = keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=patience, restore_best_weights=True
         )
+        cbs.append(stopping)
     if checkpoint_path is not None:
-        cbs.append(AtomicModelCheckpoint(checkpoint_path, monitor=monitor))
+        checkpoint = AtomicModelCheckpoint(checkpoint_path, monitor=monitor)
+        cbs.append(checkpoint)
+    if backup_dir is not None:
+        run = {
+            "model": model.name, "params": model.count_params(), "backend": backend_name(),
+            "epochs": epochs, "batch_size": batch_size, "seed": seed, "patience": patience,
+            "lr_schedule": lr_schedule, "monitor": monitor,
+            "augment": None if augment is None else getattr(augment, "name", type(augment).__name__),
+            "train_data": _fingerprint(x, y),
+            "val_data": None if val_data is None else _fingerprint(xv, yv),
+        }  # fmt: skip
+        backup = TrainingBackup(backup_dir, run, early_stopping=stopping, checkpoint=checkpoint,
+                                timer=timer, nan_guard=nan_guard, csv_path=csv_path)  # fmt: skip
     if csv_path is not None:
         Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
-        cbs.append(keras.callbacks.CSVLogger(str(csv_path)))
+        # A resumed run appends to the log as it was at the snapshot.
+        resumed_log = backup is not None and backup.restore_csv()
+        cbs.append(keras.callbacks.CSVLogger(str(csv_path), append=resumed_log))
+    if backup is not None:
+        cbs.append(backup)  # after the callbacks whose state it saves (see TrainingBackup)
     cbs.extend(callbacks or [])
 
+    # A resumed run skips the shuffle orders of the epochs done: its epoch k sees the batches
+    # epoch k of an uninterrupted run sees (one order per epoch, see make_dataset).
+    initial_epoch = backup.initial_epoch if backup is not None else 0
+    train_ds = make_dataset(
+        x, y, batch_size=batch_size, shuffle=True, seed=seed, augment=augment, cache=True,
+        start_epoch=initial_epoch,
+    )  # fmt: skip
     start = time.perf_counter()
     # shuffle=False: the pipeline already reshuffles every epoch (Keras would warn otherwise).
     try:
         hist = model.fit(
-            train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, callbacks=cbs, shuffle=False
-        )
+            train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, callbacks=cbs,
+            shuffle=False, initial_epoch=initial_epoch,
+        )  # fmt: skip
     finally:
         if cosine is not None and hasattr(cosine, "base"):
             model.optimizer.learning_rate = cosine.base
-    wall_time = time.perf_counter() - start
+    wall_time = time.perf_counter() - start + (backup.past_wall_time if backup is not None else 0.0)
 
-    history = pd.DataFrame(hist.history)
+    # The backup's history includes the epochs of the earlier sessions.
+    history = pd.DataFrame(backup.history if backup is not None else hist.history)
     history.index = pd.RangeIndex(1, len(history) + 1, name="epoch")
     epochs_run = len(history)
     history["epoch_time"] = timer.times[:epochs_run]

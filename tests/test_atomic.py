@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from fmnist.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from fmnist.atomic import atomic_directory, atomic_path, atomic_write_bytes, atomic_write_text
 
 
 @pytest.fixture
@@ -101,3 +101,25 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 
 # ------------------------------------------------- fmnist.course.report: reading the records back
 # (These belong in tests/test_report.py, which was not part of this change.)
+
+
+def test_atomic_directory_publishes_all_files_at_once_or_none(tmp_path, umask):
+    target = tmp_path / "snap" / "epoch-0001"
+    with atomic_directory(target) as tmp:
+        assert tmp.parent == target.parent and tmp.name.startswith(".") and tmp.is_dir()
+        (tmp / "a.txt").write_text("a")
+        (tmp / "sub").mkdir()
+        (tmp / "sub" / "b.txt").write_text("b")
+        assert not target.exists()  # nothing visible under the name before the block ends
+    assert (target / "a.txt").read_text() == "a" and (target / "sub" / "b.txt").read_text() == "b"
+    assert os.listdir(tmp_path / "snap") == ["epoch-0001"]
+    assert mode(target) == 0o755  # a plain new directory under the umask
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_directory(tmp_path / "snap" / "epoch-0002") as tmp:
+            (tmp / "a.txt").write_text("half")
+            raise KeyboardInterrupt
+    assert os.listdir(tmp_path / "snap") == ["epoch-0001"]  # the temporary directory is gone
+    with pytest.raises(FileExistsError, match="epoch-0001 exists; atomic_directory publishes new directories only"):
+        with atomic_directory(target):
+            pass
+    assert (target / "a.txt").read_text() == "a"

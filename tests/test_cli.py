@@ -6,6 +6,9 @@ import json
 import subprocess
 import sys
 
+import keras
+import numpy as np
+import pandas as pd
 import pytest
 
 from fmnist.course.cli import EXIT_ERROR, build_parser, main
@@ -192,6 +195,100 @@ def test_augmenting_a_regression_preset_is_an_error_before_anything_is_written(c
     assert main(["train", "regression_2layer", "--augment", "--run-dir", str(run)]) == EXIT_ERROR
     assert "--augment transforms images; 'regression_2layer' is a regression preset" in capsys.readouterr().err
     assert not run.exists()
+
+
+# --- fmnist train --resume (on tiny synthetic data in place of the profile's subsets) --------
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt("stopped after epoch 2")
+
+
+@pytest.fixture
+def tiny_runs(monkeypatch):
+    """``fmnist train`` on 200 synthetic training images; ``interrupt()`` stops the next run."""
+    import fmnist.course.commands.training as training_commands
+
+    rng = np.random.default_rng(0)
+    templates = rng.random((10, 784), dtype=np.float32)
+    y = np.arange(280) % 10
+    x = (0.7 * templates[y] + 0.3 * rng.random((280, 784), dtype=np.float32)).astype(np.float32)
+    monkeypatch.setattr(training_commands, "training_data",
+                        lambda *a: ((x[:200], y[:200]), (x[200:240], y[200:240]), (x[240:], y[240:])))
+    real_train, stops = training_commands.train_model, []
+
+    def train_model(*args, **kwargs):
+        if stops:
+            kwargs["callbacks"] = [stops.pop()]
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(training_commands, "train_model", train_model)
+    return lambda: stops.append(_Interrupt())
+
+
+TINY = ["train", "mlp_shallow", "--epochs", "4", "--batch-size", "32", "--learning-rate", "0.003"]
+
+
+@pytest.mark.portable
+def test_train_resume_ends_as_the_uninterrupted_run(tiny_runs, tmp_path, capsys):
+    from fmnist.model import load_model
+
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert main([*TINY, "--run-dir", str(whole)]) == 0
+    tiny_runs()
+    with pytest.raises(KeyboardInterrupt):
+        main([*TINY, "--run-dir", str(cut)])
+    stored = json.loads((cut / "run.json").read_text())  # written when the run started
+    assert stored["command"] == "fmnist train" and stored["settings"]["epochs"] == 4
+    assert sorted(p.name for p in (cut / "backup").iterdir()) == ["epoch-0002"]
+    capsys.readouterr()
+    assert main([*TINY, "--resume", str(cut)]) == 0
+    assert "resuming after epoch 2 of 4" in capsys.readouterr().out
+    assert not (cut / "backup").exists()  # the checkpoint goes when training completes
+    assert sorted(p.name for p in cut.iterdir()) == sorted(p.name for p in whole.iterdir())
+    result, reference = (json.loads((d / "result.json").read_text()) for d in (cut, whole))
+    timing = {"train_time", "images_per_sec"}
+    assert {k: v for k, v in result.items() if k not in timing} == {k: v for k, v in reference.items() if k not in timing}
+    pd.testing.assert_frame_equal(pd.read_csv(cut / "history.csv"), pd.read_csv(whole / "history.csv"))
+    for a, b in zip(load_model(cut / "model.keras").get_weights(), load_model(whole / "model.keras").get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert main([*TINY, "--resume", str(cut)]) == EXIT_ERROR
+    assert (f"fmnist train: error: --resume {cut}: no checkpoint to resume (the run has completed "
+            "(result.json)); start a new run without --resume") in capsys.readouterr().err  # fmt: skip
+
+
+@pytest.mark.portable
+def test_train_resume_refuses_other_settings_and_missing_checkpoints(tiny_runs, tmp_path, capsys):
+    cut = tmp_path / "cut"
+    tiny_runs()
+    with pytest.raises(KeyboardInterrupt):
+        main([*TINY, "--run-dir", str(cut)])
+    capsys.readouterr()
+    before = sorted(str(p) for p in cut.rglob("*"))
+    for extra, message in [
+        (["--epochs", "5"], "epochs 4 there, 5 here"),
+        (["--seed", "1"], "seed 0 there, 1 here"),
+        (["--recipe", "plain"], "recipe 'default' there, 'plain' here"),
+        (["--profile", "full"], "profile 'quick' there, 'full' here"),
+    ]:
+        assert main([*TINY, *extra, "--resume", str(cut)]) == EXIT_ERROR
+        err = capsys.readouterr().err
+        assert f"--resume {cut}: the run was started with other settings ({message}" in err, err
+        assert f"repeat the command it was started with (see {cut / 'run.json'}) and add --resume" in err
+    assert main(["train", "mlp_medium", *TINY[2:], "--resume", str(cut)]) == EXIT_ERROR
+    assert "preset 'mlp_shallow' there, 'mlp_medium' here" in capsys.readouterr().err
+    assert main([*TINY, "--run-dir", str(cut)]) == EXIT_ERROR  # a new run would resume it silently
+    assert (f"{cut} holds an interrupted run (checkpoint after epoch 2): continue it with --resume {cut}, "
+            "or choose another --run-dir") in capsys.readouterr().err  # fmt: skip
+    assert main([*TINY, "--run-dir", str(tmp_path / "x"), "--resume", str(cut)]) == EXIT_ERROR
+    assert f"--resume {cut} continues the run in that directory; drop --run-dir" in capsys.readouterr().err
+    assert sorted(str(p) for p in cut.rglob("*")) == before  # nothing written by the refusals
+    assert main([*TINY, "--resume", str(tmp_path / "nothing")]) == EXIT_ERROR
+    assert "not a run directory of `fmnist train` (no run.json)" in capsys.readouterr().err
+    (tmp_path / "early").mkdir()
+    (tmp_path / "early" / "run.json").write_text((cut / "run.json").read_text())
+    assert main([*TINY, "--resume", str(tmp_path / "early")]) == EXIT_ERROR
+    assert "no checkpoint to resume (training stopped before its first epoch ended" in capsys.readouterr().err
 
 
 @pytest.mark.realdata

@@ -16,10 +16,12 @@ from fmnist.backend.autodiff import input_gradient, weight_gradients  # noqa: E4
 from fmnist.backend.batchnorm import FusedBatchNormalization  # noqa: E402
 from fmnist.backend.compile_defaults import COMPILE_DEFAULTS, compile_defaults  # noqa: E402
 from fmnist.backend.datasets import PREFETCH_BATCHES, tf_dataset  # noqa: E402
-from fmnist.backend.runtime import BACKENDS, backend_name, enable_determinism  # noqa: E402
+from fmnist.backend.runtime import (  # noqa: E402
+    BACKENDS, backend_name, enable_determinism, global_random_state, set_global_random_state,
+)  # fmt: skip
 
 __all__ = [
     "BACKENDS", "COMPILE_DEFAULTS", "FusedBatchNormalization", "PREFETCH_BATCHES", "backend_name",
-    "compile_defaults", "enable_determinism", "import_backend_quietly", "input_gradient", "tf_dataset",
-    "weight_gradients",
+    "compile_defaults", "enable_determinism", "global_random_state", "import_backend_quietly",
+    "input_gradient", "set_global_random_state", "tf_dataset", "weight_gradients",
 ]  # fmt: skip

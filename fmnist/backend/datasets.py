@@ -83,18 +83,32 @@ def tf_dataset(
     augment,
     cache: bool,
     image_shape: tuple[int, ...] = (28, 28, 1),
+    start_epoch: int = 0,
 ):
     """A batched (cached, shuffled, augmented) and prefetched ``tf.data.Dataset``.
 
     The arguments are ``fmnist.data.make_dataset``'s, already checked there. ``augment`` runs
     after batching (vectorized) and after the cache, so every epoch sees fresh transforms; the
-    samples are reshaped to ``image_shape`` for it and back to their own shape.
+    samples are reshaped to ``image_shape`` for it and back to their own shape. A shuffled
+    dataset draws a new order for every pass that reads it, from the shuffle's seed generator;
+    ``start_epoch`` draws (and drops) that many orders first.
     """
     ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
     if cache:
         ds = ds.cache()
     if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        # One shuffle of the (x, y) pairs, so images and labels move together. An iterator of
+        # the shuffle draws its order from the seed generator when it is created, and Keras's
+        # epoch loops also create iterators they never read (how many differs by backend:
+        # after E epochs tensorflow has created 2E, jax and torch E + 1). So flat_map starts the
+        # shuffle only when a pass reads its first element: one order per pass read, whatever
+        # the backend, and a run resumed at epoch k skips k orders (below) to see the batches
+        # the uninterrupted run saw.
+        shuffled = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        for _ in range(start_epoch):
+            iter(shuffled)  # draws one order without reading an element
+        ds = tf.data.Dataset.from_tensors(0).flat_map(lambda _: shuffled)
+        ds = ds.apply(tf.data.experimental.assert_cardinality(len(x)))  # flat_map hides it
     ds = ds.batch(batch_size)
     if augment is not None:
         sample_shape = tuple(x.shape[1:])

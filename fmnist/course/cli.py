@@ -7,6 +7,7 @@ Examples::
     fmnist train cnn_medium --epochs 5 --run-dir runs/cnn_medium
     fmnist train cnn_large --profile full --record   # the default recipe, recorded
     fmnist train cnn_best --recipe plain --epochs 20 --lr-schedule cosine
+    fmnist train cnn_best --recipe plain --epochs 20 --lr-schedule cosine --resume runs/cnn_best-...
     fmnist evaluate runs/cnn_medium/model.keras
     fmnist tune --space mlp --engine talos --max-trials 4
     fmnist tune-seeds --space cnn --seeds 0 1 2 --goal 0.4   # Hyperband vs Talos, per seed
@@ -96,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "(fmnist.data.build_augmentation), instead of the recipe's")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--run-dir", default=None, help="default: runs/<preset>-<time>")
+    train.add_argument("--resume", default=None, metavar="RUN_DIR",
+                       help="continue the interrupted run in RUN_DIR from its last epoch "
+                            "checkpoint (RUN_DIR/backup/, deleted when training completes): give "
+                            "the preset and options it was started with (RUN_DIR/run.json); it "
+                            "ends as the uninterrupted run would have (without augmentation)")
     train.add_argument("--record", action="store_true",
                        help="record the test result for the results table (fmnist results) as "
                             "'<preset> (<recipe> recipe)', plus the options that depart from the "

@@ -117,8 +117,15 @@ def make_dataset(
     seed: int = 0,
     augment=None,
     cache: bool = True,
+    start_epoch: int = 0,
 ):
     """A batched, cached and prefetched ``tf.data.Dataset`` of ``(x, y)`` (or ``x`` alone).
+
+    With ``shuffle`` every pass over the dataset that reads it (every epoch of ``fit``) sees
+    the pairs in a new order: the same sequence of orders for the same ``seed`` (and the same
+    global seed, ``fmnist.training.set_seed``). ``start_epoch=k`` starts that sequence at its
+    order ``k``, so the first pass is ordered as pass ``k`` of a fresh dataset: an interrupted
+    run goes on with the orders it would have seen (``fmnist.training.train(backup_dir=...)``).
 
     Augmentation runs after batching (vectorized) and after the cache, so every epoch sees
     fresh random transforms. MLP inputs ``(N, 784)`` are reshaped to images for augmentation
@@ -129,6 +136,7 @@ def make_dataset(
     batch_size = check_int(batch_size, "batch_size")
     shuffle, cache = check_bool(shuffle, "shuffle"), check_bool(cache, "cache")
     seed = check_int(seed, "seed", minimum=0)
+    start_epoch = check_int(start_epoch, "start_epoch", minimum=0)
     # Numbers only, as fmnist.training.train requires; not check_labels: y may also be
     # regression targets, negative or multi-column.
     x, y = check_samples(x, y, "make_dataset", numeric=True)
@@ -142,4 +150,5 @@ def make_dataset(
             raise ValueError(f"augmentation needs 28x28 images, got samples of shape {x.shape[1:]}")
     from fmnist.backend import tf_dataset  # TensorFlow: only when a pipeline is built (as above)
 
-    return tf_dataset(x, y, batch_size, shuffle, seed, augment, cache, image_shape=(28, 28, 1))
+    return tf_dataset(x, y, batch_size, shuffle, seed, augment, cache, image_shape=(28, 28, 1),
+                      start_epoch=start_epoch)

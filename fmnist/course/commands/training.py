@@ -19,7 +19,10 @@ from fmnist.course.report import record_training
 from fmnist.data import build_augmentation, load_regression, load_splits
 from fmnist.evaluation import classification_summary, evaluate as evaluate_model
 from fmnist.model import build_model, compile_model, get_preset, infer_task, load_model, make_optimizer, save_model
-from fmnist.training import set_seed, train as train_model
+from fmnist.training import backup_epochs, set_seed, train as train_model
+
+#: In a run directory: the run's settings (written when it starts) and its epoch checkpoints.
+RUN_FILE, BACKUP_DIR = "run.json", "backup"
 
 
 def training_data(layout: str, profile, subset_n: int | None, seed: int):
@@ -61,6 +64,42 @@ def departures(args, plan: dict, epochs: int, batch_size: int, profile) -> list[
     return out
 
 
+def run_settings(args, profile, plan: dict, epochs: int, batch_size: int) -> dict:
+    """What a resumed run must repeat: every option that shapes the training, as resolved."""
+    return {
+        "preset": args.preset, "profile": profile.name, "recipe": args.recipe, "epochs": epochs,
+        "batch_size": batch_size, "subset": args.subset, "patience": args.patience,
+        "optimizer": args.optimizer, "learning_rate": args.learning_rate,
+        "lr_schedule": plan["lr_schedule"] or "constant", "augment": args.augment, "seed": args.seed,
+        "backend": backend_name(),
+    }  # fmt: skip
+
+
+def resume_point(run_dir: Path, settings: dict) -> int:
+    """Epochs done in the interrupted run in ``run_dir``, after checking it is this run.
+
+    Raises:
+        ValueError: ``run_dir`` is no run of ``fmnist train``, has no checkpoint, or was
+            started with other settings.
+    """
+    stored = run_dir / RUN_FILE
+    if not stored.is_file():
+        raise ValueError(f"--resume {run_dir}: not a run directory of `fmnist train` (no {RUN_FILE})")
+    done = backup_epochs(run_dir / BACKUP_DIR)
+    if done is None:
+        why = ("the run has completed (result.json)" if (run_dir / "result.json").is_file() else
+               "training stopped before its first epoch ended, or after training and before result.json")
+        raise ValueError(f"--resume {run_dir}: no checkpoint to resume ({why}); "
+                         "start a new run without --resume")  # fmt: skip
+    before = json.loads(stored.read_text(encoding="utf-8"))["settings"]
+    if before != settings:
+        diff = "; ".join(f"{key} {before.get(key)!r} there, {settings.get(key)!r} here"
+                         for key in sorted(set(before) | set(settings)) if before.get(key) != settings.get(key))
+        raise ValueError(f"--resume {run_dir}: the run was started with other settings ({diff}); "
+                         f"repeat the command it was started with (see {stored}) and add --resume")  # fmt: skip
+    return done
+
+
 def train(args) -> int:
     profile = get_profile(args.profile)
     preset = get_preset(args.preset)
@@ -79,22 +118,39 @@ def train(args) -> int:
         plan["lr_schedule"] = None if args.lr_schedule == "constant" else args.lr_schedule
     if args.augment:
         plan["augment"] = build_augmentation(seed=args.seed)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_dir = Path(args.run_dir or runs_dir() / f"{args.preset}-{stamp}")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    settings = run_settings(args, profile, plan, epochs, batch_size)
+    if args.resume is not None:
+        if args.run_dir is not None and Path(args.run_dir).resolve() != Path(args.resume).resolve():
+            raise ValueError(f"--resume {args.resume} continues the run in that directory; "
+                             f"drop --run-dir {args.run_dir}")  # fmt: skip
+        run_dir = Path(args.resume)
+        done = resume_point(run_dir, settings)
+    else:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        run_dir = Path(args.run_dir or runs_dir() / f"{args.preset}-{stamp}")
+        done = backup_epochs(run_dir / BACKUP_DIR)
+        if done is not None:  # train() would resume it: say so instead of starting over
+            raise ValueError(f"{run_dir} holds an interrupted run (checkpoint after epoch {done}): "
+                             f"continue it with --resume {run_dir}, or choose another --run-dir")  # fmt: skip
+        run_dir.mkdir(parents=True, exist_ok=True)
+        record = {"command": "fmnist train", "started": dt.datetime.now().isoformat(timespec="seconds"),
+                  "settings": settings}  # only the settings are checked on --resume
+        atomic_write_text(run_dir / RUN_FILE, json.dumps(record, indent=2) + "\n")
     train_xy, dev_xy, test_xy = training_data(preset.layout, profile, args.subset, args.seed)
     model = compile_model(
         build_model(args.preset), optimizer=args.optimizer, learning_rate=args.learning_rate,
         task=preset.task,
     )  # fmt: skip
+    start = f"resuming after epoch {done} of {epochs}" if args.resume else f"for up to {epochs} epochs"
     print(f"training {args.preset} ({model.count_params():,} params) on {len(train_xy[1]):,} "
-          f"samples for up to {epochs} epochs [profile {profile.name}, {args.recipe} recipe, "
+          f"samples {start} [profile {profile.name}, {args.recipe} recipe, "
           f"{backend_name()} backend] -> {run_dir}")  # fmt: skip
     result = train_model(
         model, train_xy, dev_xy, epochs=epochs, batch_size=batch_size,
         patience=args.patience, checkpoint_path=run_dir / "best.keras",
         csv_path=run_dir / "history.csv", seed=args.seed, augment=plan["augment"],
         lr_schedule=plan["lr_schedule"], verbose=1 if sys.stdout.isatty() else 2,
+        backup_dir=run_dir / BACKUP_DIR,
     )  # fmt: skip
     save_model(result.model, run_dir / "model.keras")
     metrics = evaluate_model(result.model, *test_xy)
