@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= quick
+# pytest-xdist workers of the unit tests (one per core here; the tests are mostly single-threaded).
+TEST_WORKERS ?= 2
 # Extras installed into .venv: add jax,torch for the other Keras backends (.ci/run does).
 EXTRAS ?= dev
 # Runs, reports and records of this checkout go to its root (fmnist.course.paths).
@@ -21,7 +23,7 @@ demo: data
 test: unit nbval
 
 unit: data
-	$(BIN)/pytest tests
+	$(BIN)/pytest -n $(TEST_WORKERS) tests
 
 nbval: data
 	FMNIST_PROFILE=quick $(BIN)/pytest --nbval notebooks --nbval-current-env \

@@ -12,7 +12,7 @@ is never read; it is retrained and stored under its new key.
 An entry is a directory ``<cache>/<key>/`` with the model (``model.keras``), its history, the
 :class:`~fmnist.training.TrainResult` scalars, the initial kernels and the key's parts in
 readable form. It is written in a temporary sibling directory and renamed into place, so an
-interrupted run never leaves a half-written entry; a damaged one is ignored (and retrained).
+interrupted run never leaves a half-written entry (``fmnist.atomic.atomic_directory``); a damaged one is ignored (and retrained).
 The cache lives in ``runs/model_cache`` (``fmnist.course.paths.runs_dir``) and is never
 committed.
 """
@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 import fmnist
+from fmnist.atomic import atomic_directory
 from fmnist.course.paths import runs_dir
 from fmnist.course.report import code_fingerprint
 from fmnist.model import load_model, save_model
@@ -116,9 +116,9 @@ class ModelCache:
     def store(self, parts: dict[str, Any], result: TrainResult, initial: dict[str, np.ndarray]) -> Path:
         """Write ``result`` (and the initial kernels) under ``parts``; returns the entry."""
         entry = self.directory / self.key(parts)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{entry.name[:12]}-", dir=self.directory))
-        try:
+        if entry.exists():  # a damaged entry under the same key (a good one would have loaded)
+            shutil.rmtree(entry)
+        with atomic_directory(entry) as staging:
             save_model(result.model, staging / "model.keras")
             columns = result.history.reset_index(drop=True).to_dict(orient="list")
             (staging / "history.json").write_text(json.dumps(columns), encoding="utf-8")
@@ -126,11 +126,6 @@ class ModelCache:
             (staging / "result.json").write_text(json.dumps(scalars, indent=1), encoding="utf-8")
             np.savez(staging / "initial_weights.npz", **initial)
             (staging / "key.json").write_text(json.dumps(parts, indent=1, sort_keys=True), encoding="utf-8")
-            if entry.exists():  # a stale or damaged entry under the same key: replace it
-                shutil.rmtree(entry)
-            os.replace(staging, entry)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         return entry
 
 
