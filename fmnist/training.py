@@ -55,7 +55,7 @@ from fmnist.prediction import ensemble_predict, evaluate
 
 __all__ = [
     "AtomicModelCheckpoint", "CVResult", "TrainResult", "TrainingDivergedError",
-    "backup_epochs", "cross_validate", "ensemble_predict", "refit", "set_seed", "train",
+    "array_fingerprint", "backup_epochs", "cross_validate", "ensemble_predict", "refit", "set_seed", "train",
 ]  # fmt: skip
 
 
@@ -143,14 +143,18 @@ def _unpack(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _fingerprint(x: np.ndarray, y: np.ndarray) -> str:
-    """A short hash of the samples (shape, dtype and bytes): a backup only resumes on its data."""
+def array_fingerprint(*arrays) -> str:
+    """SHA-256 over the dtypes, shapes and bytes of ``arrays`` (None counts as absent): which
+    data a training backup (and the course's model cache) belongs to."""
     digest = hashlib.sha256()
-    for array in (x, y):
+    for array in arrays:
+        if array is None:
+            digest.update(b"none\0")
+            continue
         array = np.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(array.data)
-    return digest.hexdigest()[:16]
+        digest.update(f"{array.dtype.str}{array.shape}\0".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
 
 
 def _check_labels(model: keras.Model, y: np.ndarray, what: str) -> None:
@@ -252,8 +256,8 @@ def train(
             "epochs": epochs, "batch_size": batch_size, "seed": seed, "patience": patience,
             "lr_schedule": lr_schedule, "monitor": monitor,
             "augment": None if augment is None else getattr(augment, "name", type(augment).__name__),
-            "train_data": _fingerprint(x, y),
-            "val_data": None if val_data is None else _fingerprint(xv, yv),
+            "train_data": array_fingerprint(x, y)[:16],
+            "val_data": None if val_data is None else array_fingerprint(xv, yv)[:16],
         }  # fmt: skip
         backup = TrainingBackup(backup_dir, run, early_stopping=stopping, checkpoint=checkpoint,
                                 timer=timer, nan_guard=nan_guard, csv_path=csv_path)  # fmt: skip

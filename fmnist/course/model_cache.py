@@ -35,7 +35,7 @@ from fmnist.atomic import atomic_directory
 from fmnist.course.paths import runs_dir
 from fmnist.course.report import code_fingerprint
 from fmnist.model import load_model, save_model
-from fmnist.training import TrainResult
+from fmnist.training import TrainResult, array_fingerprint
 
 __all__ = ["CACHE_DIRNAME", "CACHE_ENV", "ModelCache", "array_fingerprint", "default_model_cache"]
 
@@ -46,19 +46,6 @@ CACHE_ENV = "FMNIST_MODEL_CACHE"
 _FILES = ("model.keras", "history.json", "result.json", "initial_weights.npz", "key.json")
 # TrainResult fields stored in result.json (the model and history have their own files).
 _SCALARS = ("best_epoch", "epochs_run", "wall_time", "images_per_sec", "params", "stopped_on_nan", "monitor")
-
-
-def array_fingerprint(*arrays) -> str:
-    """SHA-256 over the dtypes, shapes and bytes of ``arrays`` (None counts as absent)."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        if array is None:
-            digest.update(b"none\0")
-            continue
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape}\0".encode())
-        digest.update(memoryview(array).cast("B"))
-    return digest.hexdigest()
 
 
 def _plain(value: Any) -> Any:
