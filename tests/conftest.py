@@ -11,6 +11,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as fmnist/__init__.py, before any TF import
 # Every test trains what it asks for; tests/test_model_cache.py uses caches of its own.
 os.environ.setdefault("FMNIST_MODEL_CACHE", "off")
+# Tests compare numbers across backends and with NumPy at float32 tolerances, whatever the
+# CPU; tests/test_precision.py trains in bfloat16 where the CPU has it.
+os.environ.setdefault("FMNIST_PRECISION", "float32")
 
 import numpy as np
 import pytest

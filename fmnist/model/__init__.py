@@ -58,6 +58,7 @@ from fmnist.model.compiling import (
 from fmnist.model.errors import InputShapeError, UnknownNameError
 from fmnist.model.io import load_model, save_model
 from fmnist.model.layers import FusedBatchNormalization
+from fmnist.model.losses import SmoothedSparseCategoricalCrossentropy
 from fmnist.model.presets import (
     LAYOUTS,
     PRESETS,
@@ -72,6 +73,7 @@ from fmnist.model.weights import layer_weights
 __all__ = [
     "ACTIVATIONS", "CONV_BLOCK_DEFAULTS", "DEFAULT_JIT_COMPILE", "DEFAULT_STEPS_PER_EXECUTION", "INITIALIZERS",
     "LAYOUTS", "OPTIMIZERS", "PRESETS", "TASKS", "FusedBatchNormalization", "InputShapeError", "Preset",
+    "SmoothedSparseCategoricalCrossentropy",
     "UnknownNameError", "build_cnn", "build_deep_thin_mlp", "build_mlp", "build_model",
     "build_regression_net", "check_input_shape", "check_task", "compile_model", "get_preset",
     "infer_task", "layer_weights", "load_model", "make_optimizer", "preset_layout", "register_preset",

@@ -19,9 +19,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from fmnist.backend import backend_name, compile_defaults
+from fmnist.backend import backend_name, compile_defaults, ensure_precision
 from fmnist.checks import check_bool, check_int, check_real
 from fmnist.model.errors import InputShapeError, UnknownNameError
+from fmnist.model.losses import SmoothedSparseCategoricalCrossentropy
 
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 TASKS = ("classification", "regression")
@@ -88,6 +89,7 @@ def compile_model(
     task: str = "classification",
     steps_per_execution: int | None = None,
     jit_compile: bool | None = None,
+    label_smoothing: float = 0.0,
 ) -> keras.Model:
     """Compile ``model`` in place with the loss/metrics of ``task`` and return it.
 
@@ -102,10 +104,20 @@ def compile_model(
             and on torch, which allows no other value).
         jit_compile: compile the step with XLA (tensorflow, jax) or ``torch.compile``
             (torch); None: the backend's default (True on jax only).
+        label_smoothing: classification only: train against labels smoothed by this amount
+            in ``[0, 1)`` (:class:`~fmnist.model.losses.SmoothedSparseCategoricalCrossentropy`).
+
+    The first call in a process also sets the training precision
+    (:func:`fmnist.backend.ensure_precision`: bfloat16 on tensorflow when the CPU has
+    bfloat16 instructions, float32 otherwise; ``FMNIST_PRECISION`` overrides it).
     """
     check_task(task)
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    label_smoothing = check_real(label_smoothing, "label_smoothing", 0.0, 1.0, high_open=True)
+    if label_smoothing and task != "classification":
+        raise ValueError(f"label_smoothing={label_smoothing} needs task='classification', got {task!r}")
+    ensure_precision()
     defaults = compile_defaults()
     if steps_per_execution is None:
         steps_per_execution = defaults["steps_per_execution"]
@@ -126,7 +138,11 @@ def compile_model(
                 f"model {model.name!r} has {n_out} output unit(s): use task='regression' or a "
                 "softmax output with one unit per class"
             )
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=False)
+        loss = (
+            SmoothedSparseCategoricalCrossentropy(label_smoothing)
+            if label_smoothing
+            else keras.losses.SparseCategoricalCrossentropy(from_logits=False)
+        )
         metrics = ["accuracy"]
     else:
         loss = keras.losses.MeanSquaredError()

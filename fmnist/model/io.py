@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 
 from fmnist.atomic import atomic_path
-from fmnist.backend import compile_defaults
+from fmnist.backend import compile_defaults, ensure_precision
 
 
 def _check_keras_path(path: str | os.PathLike) -> Path:
@@ -52,6 +52,8 @@ def load_model(path: str | os.PathLike, compile: bool = True) -> keras.Model:
     A compiled model gets the active backend's ``steps_per_execution`` and ``jit_compile``
     (:func:`fmnist.backend.compile_defaults`) instead of the saving backend's, so a model
     saved on tensorflow loads on torch (which runs one step per call) and jax (jitted).
+    Like :func:`fmnist.model.compile_model` it sets the process's training precision first
+    (:func:`fmnist.backend.ensure_precision`), so a loaded model predicts as a trained one does.
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
@@ -66,6 +68,7 @@ def load_model(path: str | os.PathLike, compile: bool = True) -> keras.Model:
             f"{str(path)!r} is not a valid .keras archive (a zip file written by "
             "keras.Model.save / fmnist train); it may be truncated or corrupt"
         )
+    ensure_precision()
     if compile:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))

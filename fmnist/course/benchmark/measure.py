@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from fmnist.backend import PRECISION_ENV, choose_precision, cpu_flags, cpu_model
 from fmnist.course.report import machine_summary
 
 
@@ -163,21 +164,16 @@ def machine_info() -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
-    cpu_model, flags = None, []
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu_model is None:
-                cpu_model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = sorted({f for f in line.split(":", 1)[1].split() if f.startswith(("avx", "fma", "sse4"))})
+    flags = sorted(f for f in cpu_flags() if f.startswith(("avx", "amx", "fma", "sse4")))
     try:
         affinity = len(os.sched_getaffinity(0))
     except AttributeError:
         affinity = None
     return {
         "summary": machine_summary(),
-        "cpu_model": cpu_model or platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
         "cpu_flags": flags,
+        "precision": choose_precision(os.environ.get(PRECISION_ENV, "auto")),
         "logical_cores": os.cpu_count(),
         "usable_cores": affinity,
         "platform": platform.platform(),
