@@ -6,6 +6,7 @@ scores) and evaluation (tables, comparisons) both stand on.
     evaluate(model, s.x_test, s.y_test)          # {'loss': ..., 'accuracy': ...}
     predict_classes(model, s.x_test)             # argmax of the class probabilities
     ensemble_predict(cv.models, x_test)          # mean prediction of several models
+    predict_flip_averaged(model, s.x_test)       # mean over each image and its mirror image
 
 ``fmnist.evaluation`` re-exports all three.
 """
@@ -20,7 +21,10 @@ import numpy as np
 from fmnist.checks import check_finite, check_labels, check_samples
 from fmnist.model import check_input_shape, check_task, infer_task
 
-__all__ = ["check_regressor", "ensemble_predict", "evaluate", "predict_classes"]
+__all__ = [
+    "check_regressor", "ensemble_predict", "evaluate", "evaluate_probabilities", "predict_classes",
+    "predict_flip_averaged",
+]  # fmt: skip
 
 _EPS = 1e-7  # keras.backend.epsilon(): the clip Keras applies to probabilities in the loss
 
@@ -78,11 +82,31 @@ def evaluate(
         mse = float(np.mean(err**2))
         return {"loss": mse, "mse": mse, "mae": float(np.mean(np.abs(err)))}
     labels = _labels(y, "y", model.output_shape[-1], note=f" for model {model.name!r}")
-    probs = _predict(model, x, batch_size).astype(np.float64)
+    return evaluate_probabilities(_predict(model, x, batch_size), labels)
+
+
+def evaluate_probabilities(probs: Any, y: Any) -> dict[str, float]:
+    """``{"loss": mean cross-entropy, "accuracy"}`` of class probabilities ``(N, C)`` against
+    labels ``y`` (as :func:`evaluate` scores a classifier's predictions)."""
+    probs = check_finite(np.asarray(probs, dtype=np.float64), "probs")
+    if probs.ndim != 2 or probs.shape[1] < 2:
+        raise ValueError(f"probs must be class probabilities shaped (N, classes >= 2), got {probs.shape}")
+    labels = _labels(y, "y", probs.shape[1])
+    if len(labels) != len(probs):
+        raise ValueError(f"probs has {len(probs)} rows but y has {len(labels)} labels")
     probs = probs / probs.sum(axis=1, keepdims=True)  # as Keras does for from_logits=False
     picked = np.clip(probs[np.arange(len(labels)), labels], _EPS, 1 - _EPS)
     accuracy = float(np.mean(probs.argmax(1) == labels))
     return {"loss": float(-np.mean(np.log(picked))), "accuracy": accuracy}
+
+
+def predict_flip_averaged(model: keras.Model, x: Any, batch_size: int = 1024) -> np.ndarray:
+    """Test-time augmentation: the mean of the predictions of images ``(N, H, W, C)`` and of
+    their mirror images (flipped left-right, as ``RandomFlip("horizontal")`` trains)."""
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"predict_flip_averaged needs images shaped (N, height, width, channels), got {x.shape}")
+    return (_predict(model, x, batch_size) + _predict(model, x[:, :, ::-1], batch_size)) / 2
 
 
 def ensemble_predict(

@@ -56,6 +56,7 @@ from fmnist.prediction import ensemble_predict, evaluate
 __all__ = [
     "AtomicModelCheckpoint", "CVResult", "TrainResult", "TrainingDivergedError",
     "array_fingerprint", "backup_epochs", "cross_validate", "ensemble_predict", "refit", "set_seed", "train",
+    "unpack_data",
 ]  # fmt: skip
 
 
@@ -132,7 +133,8 @@ class TrainResult:
 LR_SCHEDULES = (None, "cosine")
 
 
-def _unpack(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+def unpack_data(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``data`` as checked ``(x, y)`` arrays: a pair of the same length, numeric and finite."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"{name} must be an (x, y) tuple of arrays, got {type(data).__name__}")
     x, y = check_samples(data[0], data[1], name, numeric=True)
@@ -223,14 +225,14 @@ def train(
         raise ValueError(f"on_nan must be 'raise' or 'return', got {on_nan!r}")
     if lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"unknown lr_schedule {lr_schedule!r}; valid: {LR_SCHEDULES}")
-    x, y = _unpack(train_data, "train_data")
+    x, y = unpack_data(train_data, "train_data")
     check_input_shape(model, x, "train_data x")
     if not model.compiled:
         compile_model(model, task=infer_task(model))
     _check_labels(model, y, "train_data y")
     val_ds = None
     if val_data is not None:
-        xv, yv = _unpack(val_data, "val_data")
+        xv, yv = unpack_data(val_data, "val_data")
         check_input_shape(model, xv, "val_data x")
         _check_labels(model, yv, "val_data y")
         val_ds = make_dataset(xv, yv, batch_size=batch_size, shuffle=False, cache=True)
@@ -388,7 +390,7 @@ def cross_validate(
     """
     check_task(task)
     k = check_int(k, "k", minimum=2, note=" (number of folds)")
-    x, y = _unpack((x, y), "(x, y)")
+    x, y = unpack_data((x, y), "(x, y)")
     if k > len(x):
         raise ValueError(f"k={k} folds need at least {k} samples, got {len(x)}")
     builder = _make_builder(build_fn)

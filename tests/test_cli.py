@@ -99,6 +99,27 @@ def train_spy(monkeypatch):
 
 
 @pytest.mark.realdata
+def test_speedrun_records_every_seed(monkeypatch, tmp_path, capsys):
+    from fmnist.course import report
+    from fmnist.course.profiles import get_profile
+
+    monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path / "results"))
+    code = main(["speedrun", "--profile", "quick", "--seeds", "0", "1", "--split", "dev", "--epochs", "1"])
+    assert code == 0
+    records = sorted((tmp_path / "results").iterdir())
+    assert [p.name for p in records] == ["speedrun_dev__speedrun_1_epoch_seed_0__quick.json",
+                                         "speedrun_dev__speedrun_1_epoch_seed_1__quick.json"]  # fmt: skip
+    first = json.loads(records[0].read_text())
+    assert first["recipe"] == "speedrun" and first["seed"] == 0 and first["epochs"] == 1
+    assert first["train_images"] == get_profile("quick").cnn_subset and 0 <= first["dev_accuracy"] <= 1
+    assert first["precision"] in ("float32", "bfloat16") and "test_accuracy" not in first
+    out = capsys.readouterr().out
+    assert "speedrun 1 epoch seed 1: dev_accuracy" in out and "2 seeds: median dev_accuracy" in out
+    assert main(["speedrun", "--profile", "quick", "--seeds", "0", "0"]) == 2
+    assert "must not repeat a seed" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
 def test_train_passes_schedule_and_augmentation(train_spy, tmp_path):
     seen = train_spy
     run = tmp_path / "run"
@@ -460,10 +481,12 @@ def test_the_cli_module_has_one_lazy_import():
 
 def test_parser_copies_agree_with_their_sources():
     from fmnist.backend import BACKENDS
-    from fmnist.course.cli import BACKENDS as CLI_BACKENDS, RECIPES
+    from fmnist.course.cli import BACKENDS as CLI_BACKENDS, RECIPES, SPEEDRUN_RECIPES
     from fmnist.course.experiments import RECIPES as EXPERIMENT_RECIPES
+    from fmnist.recipes import RECIPES as TIMED_RECIPES
 
     assert CLI_BACKENDS == BACKENDS and RECIPES == EXPERIMENT_RECIPES
+    assert SPEEDRUN_RECIPES == tuple(TIMED_RECIPES)
 
 
 def test_backend_option_sets_keras_backend_before_keras_loads():

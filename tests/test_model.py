@@ -74,6 +74,13 @@ def test_best_presets_use_batch_norm_and_dropout_under_500k(name):
     assert model.output_shape == (None, 10)
 
 
+def test_speedrun_preset_is_a_batch_norm_cnn_under_500k():
+    model = build_model("cnn_speedrun")
+    assert model.count_params() == PRESETS["cnn_speedrun"].params == 279_722
+    assert [layer.filters for layer in model.layers if type(layer).__name__ == "Conv2D"] == [32, 64, 64, 128, 128]
+    assert model.get_layer("global_pool").output.shape == (None, 128)
+
+
 def test_every_preset_has_a_valid_layout_and_output():
     for name, preset in PRESETS.items():
         model = build_model(name)

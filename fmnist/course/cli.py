@@ -40,11 +40,14 @@ from fmnist.course.commands import BACKENDS, DEFAULT_LEARNING_RATE, DEFAULT_OPTI
 from fmnist.course.profiles import PROFILES
 
 __all__ = ["BACKENDS", "DEFAULT_LEARNING_RATE", "DEFAULT_OPTIMIZER", "EXIT_ERROR", "RECIPES",
-           "build_parser", "dispatch", "main", "select_backend"]  # fmt: skip
+           "SPEEDRUN_RECIPES", "build_parser", "dispatch", "main", "select_backend"]  # fmt: skip
 
 #: ``fmnist.course.experiments.RECIPES`` (that module imports Keras; tests/test_cli.py checks
 #: that the two agree).
 RECIPES = ("default", "plain")
+#: The names of ``fmnist.recipes.RECIPES`` (``fmnist speedrun --recipe``), copied for the same
+#: reason and checked the same way.
+SPEEDRUN_RECIPES = ("speedrun",)
 
 
 def _engine_tuner(text: str) -> tuple[str, str]:
@@ -184,6 +187,23 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--readme", default=None, metavar="PATH",
                          help="write the table into PATH's results block instead of printing it")
     results.set_defaults(handler="fmnist.course.commands.reports:results")
+
+    speed = sub.add_parser("speedrun", help="train a fixed-budget recipe over seeds and record each run")
+    speed.add_argument("--recipe", default="speedrun", choices=SPEEDRUN_RECIPES,
+                       help="fmnist.recipes.RECIPES (default speedrun)")
+    speed.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    speed.add_argument("--epochs", type=int, default=None,
+                       help="another epoch budget (the schedule stretches with it; recorded "
+                            "under its own name); default: the recipe's (full profile) or the "
+                            "profile's cnn_epochs (quick)")
+    speed.add_argument("--split", default="test", choices=("test", "dev"),
+                       help="test: train on train + dev, score the test set once per seed; dev: "
+                            "train on train, score dev (to choose a recipe)")
+    speed.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                       help="quick: the profile's CNN subset and epochs (a smoke run)")
+    speed.add_argument("--no-record", action="store_true", help="do not record the runs")
+    speed.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2))
+    speed.set_defaults(handler="fmnist.course.commands.speedrun:speedrun")
 
     add_benchmark_parser(sub)
     return parser

@@ -177,3 +177,14 @@ _preset(
     ),
     dense_units=(128,), batch_norm=True, dropout=0.5,
 )  # fmt: skip
+
+# --- time-to-accuracy recipes (issue H; fmnist.recipes trains them) ------------------------
+# Width goes where the images are small: one 32-filter conv at 28x28, two 64s at 14x14, two
+# 128s at 7x7, then a global max pool. Chosen on the dev split against cnn_best and wider or
+# flatter variants at the same 12-epoch budget (benchmarks/records/speedrun_dev.json).
+_preset(
+    "cnn_speedrun", build_cnn, "cnn",
+    "conv32-pool-[64,64]-pool-[128,128]-global max pool-10, batch norm", 279_722,
+    conv_blocks=({"filters": 32}, {"filters": 64, "convs": 2}, {"filters": 128, "convs": 2, "pool": 0}),
+    batch_norm=True, global_pool="max",
+)  # fmt: skip

@@ -1,0 +1,191 @@
+"""Training recipes with a fixed epoch budget, and the accuracy they reach per minute.
+
+A recipe is everything about a run but its data and seed: the preset, the epochs, the batch
+size, a one-cycle learning rate (linear warm-up to a peak, then cosine decay to zero: Keras's
+``CosineDecay`` with ``warmup_steps``), AdamW, label smoothing, flip + translate augmentation
+and test-time flip averaging. The tricks are the cheap ones of the CIFAR-10 speedruns
+(airbench) that carry over to 28x28 grey images on a CPU. Each was kept only if it raised
+dev-split accuracy within the time budget; ``benchmarks/records/speedrun_dev.json`` holds
+those runs.
+
+    >>> from fmnist.recipes import get_recipe, run_recipe
+    >>> result = run_recipe(get_recipe("speedrun"), (x_train, y_train), (x_test, y_test), seed=0)
+    >>> result.accuracy, result.train_time                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from fmnist.checks import check_int, check_real
+from fmnist.data import build_augmentation
+from fmnist.model import build_model, compile_model, get_preset
+from fmnist.model.errors import UnknownNameError
+from fmnist.prediction import evaluate_probabilities, predict_flip_averaged
+from fmnist.training import TrainResult, set_seed, train, unpack_data
+
+__all__ = [
+    "RECIPES", "Recipe", "RecipeResult", "get_recipe", "one_cycle", "run_recipe", "time_to_accuracy",
+]  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A fixed-budget training recipe (see the module docstring)."""
+
+    name: str
+    preset: str
+    epochs: int
+    batch_size: int = 256
+    learning_rate: float = 3e-3  # the one-cycle peak
+    warmup: float = 0.2  # fraction of the steps spent warming up
+    weight_decay: float = 0.05  # AdamW's decoupled decay
+    label_smoothing: float = 0.1
+    flip: bool = True
+    translation: float = 0.1  # of the height/width: 0.1 is about 3 pixels
+    tta_flip: bool = True  # average the predictions of each image and its mirror image
+    description: str = ""
+
+    def __post_init__(self):
+        get_preset(self.preset)  # raises listing the presets
+        check_int(self.epochs, "epochs")
+        check_int(self.batch_size, "batch_size")
+        check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        check_real(self.warmup, "warmup", 0.0, 1.0, high_open=True)
+        check_real(self.weight_decay, "weight_decay", low=0.0)
+        check_real(self.label_smoothing, "label_smoothing", 0.0, 1.0, high_open=True)
+        check_real(self.translation, "translation", 0.0, 1.0)
+
+    def with_epochs(self, epochs: int) -> Recipe:
+        """The same recipe with another epoch budget (the schedule stretches with it)."""
+        return dataclasses.replace(self, epochs=epochs)
+
+    def augmentation(self, seed: int = 0) -> keras.layers.Layer | None:
+        """The recipe's training augmentation (None when it has none)."""
+        if not self.flip and not self.translation:
+            return None
+        return build_augmentation(flip=self.flip, rotation=0.0, noise=0.0, erasing=0.0,
+                                  translation=self.translation, seed=seed)  # fmt: skip
+
+
+RECIPES: dict[str, Recipe] = {
+    recipe.name: recipe
+    for recipe in (
+        Recipe("speedrun", "cnn_speedrun", epochs=12,
+               description="94 % test accuracy in <= 5 minutes of training on 2 CPU cores"),
+    )  # fmt: skip
+}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe ``name`` from :data:`RECIPES`, or an error listing them."""
+    try:
+        return RECIPES[name]
+    except (KeyError, TypeError):
+        raise UnknownNameError(f"unknown recipe {name!r}; valid recipes: {', '.join(RECIPES)}") from None
+
+
+def one_cycle(peak: float, total_steps: int, warmup: float = 0.2) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up from 0 to ``peak`` over ``warmup`` of ``total_steps``, then cosine decay to 0."""
+    total_steps = check_int(total_steps, "total_steps")
+    warmup_steps = int(total_steps * check_real(warmup, "warmup", 0.0, 1.0, high_open=True))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0, decay_steps=max(total_steps - warmup_steps, 1), alpha=0.0,
+        warmup_target=check_real(peak, "peak", low=0.0, low_open=True), warmup_steps=warmup_steps,
+    )  # fmt: skip
+
+
+@dataclasses.dataclass
+class RecipeResult:
+    """One run of a recipe: the trained model, its fit and its scores on the evaluation data.
+
+    ``accuracy``/``loss`` use the recipe's test-time flip averaging (when it has it);
+    ``single_view_accuracy`` is the plain prediction's. ``train_time`` is ``fit``'s wall time,
+    tracing included, evaluation excluded.
+    """
+
+    recipe: Recipe
+    seed: int
+    train_result: TrainResult
+    accuracy: float
+    loss: float
+    single_view_accuracy: float
+
+    @property
+    def model(self) -> keras.Model:
+        return self.train_result.model
+
+    @property
+    def train_time(self) -> float:
+        return self.train_result.wall_time
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "recipe": self.recipe.name, "seed": self.seed, "preset": self.recipe.preset,
+            "params": self.train_result.params, "epochs": self.train_result.epochs_run,
+            "batch_size": self.recipe.batch_size, "train_time": round(self.train_time, 1),
+            "images_per_sec": round(self.train_result.images_per_sec),
+            "accuracy": self.accuracy, "loss": self.loss,
+            "single_view_accuracy": self.single_view_accuracy,
+        }  # fmt: skip
+
+
+def run_recipe(
+    recipe: Recipe,
+    train_data: tuple[np.ndarray, np.ndarray],
+    eval_data: tuple[np.ndarray, np.ndarray],
+    seed: int = 0,
+    verbose: int = 0,
+) -> RecipeResult:
+    """Train ``recipe``'s preset from scratch on ``train_data`` with ``seed`` and score it
+    once on ``eval_data`` (the dev split while a recipe is tuned, the test set after)."""
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be a Recipe (see fmnist.recipes.get_recipe), got {type(recipe).__name__}")
+    seed = check_int(seed, "seed", minimum=0)
+    x, y = unpack_data(train_data, "train_data")
+    x_eval, y_eval = unpack_data(eval_data, "eval_data")
+    set_seed(seed)
+    model = build_model(recipe.preset)
+    steps = math.ceil(len(x) / recipe.batch_size) * recipe.epochs
+    optimizer = keras.optimizers.AdamW(one_cycle(recipe.learning_rate, steps, recipe.warmup),
+                                       weight_decay=recipe.weight_decay)  # fmt: skip
+    compile_model(model, optimizer=optimizer, label_smoothing=recipe.label_smoothing)
+    fit = train(model, (x, y), epochs=recipe.epochs, batch_size=recipe.batch_size,
+                augment=recipe.augmentation(seed), seed=seed, verbose=verbose)  # fmt: skip
+    single = evaluate_probabilities(model.predict(x_eval, batch_size=1024, verbose=0), y_eval)
+    scores = evaluate_probabilities(predict_flip_averaged(model, x_eval), y_eval) if recipe.tta_flip else single
+    return RecipeResult(recipe, seed, fit, scores["accuracy"], scores["loss"], single["accuracy"])
+
+
+def time_to_accuracy(runs: pd.DataFrame | Iterable[Mapping[str, Any]], minutes: Iterable[float] = (1, 2, 5, 10, 30),
+                     time_column: str = "train_time", accuracy_column: str = "test_accuracy") -> pd.DataFrame:  # fmt: skip
+    """The best accuracy among ``runs`` whose training took at most each of ``minutes``.
+
+    Each run is a fixed budget trained to its end (one-cycle schedules are not scored
+    mid-run), so the table is the Pareto front of accuracy against training time; a budget
+    below every run's time gets NaN. Rows: ``minutes``, ``accuracy``, the run's
+    ``train_time`` and ``epochs`` (when given).
+    """
+    runs = pd.DataFrame(list(runs) if not isinstance(runs, pd.DataFrame) else runs)
+    missing = {time_column, accuracy_column} - set(runs.columns)
+    if missing:
+        raise ValueError(f"runs lack the column(s) {sorted(missing)}; they have {sorted(runs.columns)}")
+    rows = []
+    for budget in minutes:
+        budget = check_real(budget, "minutes", low=0.0, low_open=True)
+        within = runs[runs[time_column] <= budget * 60]
+        best = within.loc[within[accuracy_column].idxmax()] if len(within) else None
+        rows.append({
+            "minutes": budget,
+            "accuracy": np.nan if best is None else float(best[accuracy_column]),
+            "train_time": np.nan if best is None else float(best[time_column]),
+            **({"epochs": np.nan if best is None else best["epochs"]} if "epochs" in runs else {}),
+        })  # fmt: skip
+    return pd.DataFrame(rows)

@@ -1,0 +1,87 @@
+"""Fixed-budget recipes: the one-cycle schedule, a run end to end, flip averaging, the
+time-to-accuracy front and bad input."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from fmnist.model import build_cnn, compile_model
+from fmnist.model.errors import UnknownNameError
+from fmnist.prediction import evaluate, evaluate_probabilities, predict_flip_averaged
+from fmnist.recipes import RECIPES, Recipe, get_recipe, one_cycle, run_recipe, time_to_accuracy
+
+RNG = np.random.default_rng(0)
+X = RNG.random((256, 28, 28, 1), dtype=np.float32)
+Y = np.arange(256) % 10
+TINY = Recipe("tiny", "cnn_small", epochs=2, batch_size=64, learning_rate=1e-3)
+
+
+def test_one_cycle_warms_up_linearly_then_decays_to_zero():
+    schedule = one_cycle(0.1, total_steps=100, warmup=0.2)
+    lr = np.array([float(keras.ops.convert_to_numpy(schedule(step))) for step in range(0, 101, 10)])
+    np.testing.assert_allclose(lr[:3], [0.0, 0.05, 0.1], atol=1e-7)
+    assert np.all(np.diff(lr[2:]) < 0) and lr[-1] == pytest.approx(0.0, abs=1e-7)
+    for bad in ({"peak": 0.0}, {"warmup": 1.0}, {"total_steps": 0}):
+        kwargs = {"peak": 0.1, "total_steps": 10, "warmup": 0.2, **bad}
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            one_cycle(**kwargs)
+
+
+@pytest.mark.portable
+def test_run_recipe_trains_and_scores_with_flip_averaging():
+    result = run_recipe(TINY, (X, Y), (X[:64], Y[:64]), seed=1)
+    assert result.train_result.epochs_run == 2 and result.seed == 1
+    expected = evaluate_probabilities(predict_flip_averaged(result.model, X[:64]), Y[:64])
+    assert result.accuracy == pytest.approx(expected["accuracy"])
+    assert result.single_view_accuracy == pytest.approx(evaluate(result.model, X[:64], Y[:64])["accuracy"])
+    assert result.model.loss.label_smoothing == pytest.approx(TINY.label_smoothing)
+    summary = result.summary()
+    assert summary["recipe"] == "tiny" and summary["params"] == result.model.count_params()
+    # the schedule ran to its end: the last step's rate is ~0
+    assert float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate)) < 1e-5
+
+
+def test_flip_averaging_is_the_mean_over_mirror_images():
+    model = compile_model(build_cnn(conv_blocks=[{"filters": 4}]))
+    averaged = predict_flip_averaged(model, X[:8])
+    by_hand = (model.predict(X[:8], verbose=0) + model.predict(X[:8, :, ::-1], verbose=0)) / 2
+    np.testing.assert_allclose(averaged, by_hand, atol=1e-6)
+    with pytest.raises(ValueError, match="images shaped"):
+        predict_flip_averaged(model, X[:8].reshape(8, -1))
+
+
+def test_evaluate_probabilities_checks_its_input():
+    probs = np.full((4, 10), 0.1)
+    assert evaluate_probabilities(probs, [0, 1, 2, 3])["loss"] == pytest.approx(np.log(10))
+    with pytest.raises(ValueError, match="4 rows but y has 3"):
+        evaluate_probabilities(probs, [0, 1, 2])
+    with pytest.raises(ValueError, match="shaped"):
+        evaluate_probabilities(np.ones(4), [0, 1, 2, 3])
+
+
+def test_time_to_accuracy_is_the_pareto_front():
+    runs = pd.DataFrame({"train_time": [50, 110, 290, 900], "test_accuracy": [0.90, 0.92, 0.94, 0.935],
+                         "epochs": [2, 4, 12, 36]})  # fmt: skip
+    table = time_to_accuracy(runs, minutes=(0.5, 1, 2, 5, 30))
+    assert table["accuracy"].tolist()[1:] == [0.90, 0.92, 0.94, 0.94]
+    assert np.isnan(table["accuracy"].iloc[0])
+    assert table["epochs"].tolist()[1:] == [2, 4, 12, 12]
+    with pytest.raises(ValueError, match="lack the column"):
+        time_to_accuracy([{"train_time": 1}])
+
+
+def test_recipes_and_bad_input():
+    assert get_recipe("speedrun") is RECIPES["speedrun"]
+    assert TINY.with_epochs(5).epochs == 5 and TINY.with_epochs(5).name == "tiny"
+    with pytest.raises(UnknownNameError, match="valid recipes: speedrun"):
+        get_recipe("fast")
+    with pytest.raises(UnknownNameError, match="valid presets"):
+        Recipe("bad", "no_such_preset", epochs=1)
+    with pytest.raises(ValueError, match="warmup"):
+        Recipe("bad", "cnn_small", epochs=1, warmup=1.5)
+    with pytest.raises(TypeError, match="must be a Recipe"):
+        run_recipe("speedrun", (X, Y), (X, Y))
+    assert Recipe("plain", "cnn_small", epochs=1, flip=False, translation=0.0).augmentation() is None
