@@ -5,8 +5,8 @@ size, a one-cycle learning rate (linear warm-up to a peak, then cosine decay to 
 ``CosineDecay`` with ``warmup_steps``), AdamW, label smoothing, flip + translate augmentation
 and test-time flip averaging. The tricks are the cheap ones of the CIFAR-10 speedruns
 (airbench) that carry over to 28x28 grey images on a CPU. Each was kept only if it raised
-dev-split accuracy within the time budget; ``benchmarks/records/speedrun_dev.json`` holds
-those runs.
+dev-split accuracy within the time budget (``fmnist speedrun --split dev`` records each run).
+``fmnist.course.time_to_accuracy`` reads the recorded runs as accuracy against minutes.
 
     >>> from fmnist.recipes import get_recipe, run_recipe
     >>> result = run_recipe(get_recipe("speedrun"), (x_train, y_train), (x_test, y_test), seed=0)
@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 import keras
 import numpy as np
-import pandas as pd
 
 from fmnist.checks import check_int, check_real
 from fmnist.data import build_augmentation
@@ -32,7 +30,7 @@ from fmnist.prediction import evaluate_probabilities, predict_flip_averaged
 from fmnist.training import TrainResult, set_seed, train, unpack_data
 
 __all__ = [
-    "RECIPES", "Recipe", "RecipeResult", "get_recipe", "one_cycle", "run_recipe", "time_to_accuracy",
+    "RECIPES", "Recipe", "RecipeResult", "get_recipe", "one_cycle", "run_recipe",
 ]  # fmt: skip
 
 
@@ -162,30 +160,3 @@ def run_recipe(
     single = evaluate_probabilities(model.predict(x_eval, batch_size=1024, verbose=0), y_eval)
     scores = evaluate_probabilities(predict_flip_averaged(model, x_eval), y_eval) if recipe.tta_flip else single
     return RecipeResult(recipe, seed, fit, scores["accuracy"], scores["loss"], single["accuracy"])
-
-
-def time_to_accuracy(runs: pd.DataFrame | Iterable[Mapping[str, Any]], minutes: Iterable[float] = (1, 2, 5, 10, 30),
-                     time_column: str = "train_time", accuracy_column: str = "test_accuracy") -> pd.DataFrame:  # fmt: skip
-    """The best accuracy among ``runs`` whose training took at most each of ``minutes``.
-
-    Each run is a fixed budget trained to its end (one-cycle schedules are not scored
-    mid-run), so the table is the Pareto front of accuracy against training time; a budget
-    below every run's time gets NaN. Rows: ``minutes``, ``accuracy``, the run's
-    ``train_time`` and ``epochs`` (when given).
-    """
-    runs = pd.DataFrame(list(runs) if not isinstance(runs, pd.DataFrame) else runs)
-    missing = {time_column, accuracy_column} - set(runs.columns)
-    if missing:
-        raise ValueError(f"runs lack the column(s) {sorted(missing)}; they have {sorted(runs.columns)}")
-    rows = []
-    for budget in minutes:
-        budget = check_real(budget, "minutes", low=0.0, low_open=True)
-        within = runs[runs[time_column] <= budget * 60]
-        best = within.loc[within[accuracy_column].idxmax()] if len(within) else None
-        rows.append({
-            "minutes": budget,
-            "accuracy": np.nan if best is None else float(best[accuracy_column]),
-            "train_time": np.nan if best is None else float(best[time_column]),
-            **({"epochs": np.nan if best is None else best["epochs"]} if "epochs" in runs else {}),
-        })  # fmt: skip
-    return pd.DataFrame(rows)

@@ -101,6 +101,7 @@ def train_spy(monkeypatch):
 @pytest.mark.realdata
 def test_speedrun_records_every_seed(monkeypatch, tmp_path, capsys):
     from fmnist.course import report
+    from fmnist.course.speedrun import load_speedrun_runs
     from fmnist.course.profiles import get_profile
 
     monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path / "results"))
@@ -115,6 +116,10 @@ def test_speedrun_records_every_seed(monkeypatch, tmp_path, capsys):
     assert first["precision"] in ("float32", "bfloat16") and "test_accuracy" not in first
     out = capsys.readouterr().out
     assert "speedrun 1 epoch seed 1: dev_accuracy" in out and "2 seeds: median dev_accuracy" in out
+    runs = load_speedrun_runs("quick", split="dev")
+    assert sorted(runs["seed"]) == [0, 1] and load_speedrun_runs("quick", split="test").empty
+    with pytest.raises(ValueError, match="valid splits: test, dev"):
+        load_speedrun_runs("quick", split="train")
     assert main(["speedrun", "--profile", "quick", "--seeds", "0", "0"]) == 2
     assert "must not repeat a seed" in capsys.readouterr().err
 

@@ -1,17 +1,15 @@
-"""Fixed-budget recipes: the one-cycle schedule, a run end to end, flip averaging, the
-time-to-accuracy front and bad input."""
+"""Fixed-budget recipes: the one-cycle schedule, a run end to end, flip averaging and bad input."""
 
 from __future__ import annotations
 
 import keras
 import numpy as np
-import pandas as pd
 import pytest
 
 from fmnist.model import build_cnn, compile_model
 from fmnist.model.errors import UnknownNameError
 from fmnist.prediction import evaluate, evaluate_probabilities, predict_flip_averaged
-from fmnist.recipes import RECIPES, Recipe, get_recipe, one_cycle, run_recipe, time_to_accuracy
+from fmnist.recipes import RECIPES, Recipe, get_recipe, one_cycle, run_recipe
 
 RNG = np.random.default_rng(0)
 X = RNG.random((256, 28, 28, 1), dtype=np.float32)
@@ -60,17 +58,6 @@ def test_evaluate_probabilities_checks_its_input():
         evaluate_probabilities(probs, [0, 1, 2])
     with pytest.raises(ValueError, match="shaped"):
         evaluate_probabilities(np.ones(4), [0, 1, 2, 3])
-
-
-def test_time_to_accuracy_is_the_pareto_front():
-    runs = pd.DataFrame({"train_time": [50, 110, 290, 900], "test_accuracy": [0.90, 0.92, 0.94, 0.935],
-                         "epochs": [2, 4, 12, 36]})  # fmt: skip
-    table = time_to_accuracy(runs, minutes=(0.5, 1, 2, 5, 30))
-    assert table["accuracy"].tolist()[1:] == [0.90, 0.92, 0.94, 0.94]
-    assert np.isnan(table["accuracy"].iloc[0])
-    assert table["epochs"].tolist()[1:] == [2, 4, 12, 12]
-    with pytest.raises(ValueError, match="lack the column"):
-        time_to_accuracy([{"train_time": 1}])
 
 
 def test_recipes_and_bad_input():

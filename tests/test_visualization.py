@@ -258,6 +258,22 @@ def test_plot_search_progress(save):
         viz.plot_search_progress({})
 
 
+def test_plot_time_to_accuracy(save):
+    runs = pd.DataFrame({"model": ["a", "b", "c"], "train_time": [300, 60, 120],
+                         "test_accuracy": [0.94, 0.90, 0.89]})  # fmt: skip
+    fig = viz.plot_time_to_accuracy(runs, target=0.94, budget_minutes=5)
+    ax = fig.axes[0]
+    x, y = ax.lines[0].get_data()  # the front: sorted by time, never falling
+    assert list(x) == [1, 2, 5] and list(y) == [0.90, 0.90, 0.94]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "target 94.0%" in labels and "5 min" in labels
+    save(fig)
+    with pytest.raises(ValueError, match="missing"):
+        viz.plot_time_to_accuracy(runs.drop(columns="train_time"))
+    with pytest.raises(ValueError, match="non-empty"):
+        viz.plot_time_to_accuracy(pd.DataFrame())
+
+
 # ------------------------------------------------------------------------- regression
 def test_plot_regression_single_vs_ensemble(save):
     rng = np.random.default_rng(0)

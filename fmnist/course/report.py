@@ -34,8 +34,10 @@ import fmnist
 from fmnist.atomic import atomic_write_text
 from fmnist.checks import check_int
 from fmnist.course import landing
+from fmnist.course.markdown import markdown_rows
 from fmnist.course.paths import HOME_ENV, RESULTS_ENV, home, notebooks_dir, reports_dir, results_dir
 from fmnist.course.profiles import PROFILE_ENV, get_profile
+from fmnist.course.time_to_accuracy import SPEEDRUN_BEGIN, SPEEDRUN_END, speedrun_markdown
 
 RESULT_COLUMNS = [
     "notebook", "model", "profile", "params", "epochs", "train_time", "test_accuracy",
@@ -513,17 +515,6 @@ _COVERAGE_COLUMNS = (
 )  # fmt: skip
 
 
-def _markdown_rows(frame: pd.DataFrame, columns) -> list[str]:
-    header = ["Model"] + [name for _, name, _ in columns]
-    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * len(columns)]
-    for _, row in frame.iterrows():
-        cells = [str(row["model"])] + [
-            "" if field not in row or pd.isna(row[field]) else fmt.format(row[field]) for field, _, fmt in columns
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
 def trust_markdown(results: pd.DataFrame) -> str:
     """Notebook 10's records as two markdown tables: calibration and robustness (records with
     an ``ece`` field), and the regression nets' coverage of ``mean +- 2 sigma`` (records with
@@ -532,11 +523,11 @@ def trust_markdown(results: pd.DataFrame) -> str:
     if "ece" in results:
         calibration = results[results["ece"].notna()]
         if not calibration.empty:
-            parts.append("\n".join(_markdown_rows(calibration, _CALIBRATION_COLUMNS)))
+            parts.append("\n".join(markdown_rows(calibration, _CALIBRATION_COLUMNS)))
     if "coverage" in results:
         coverage = results[results["coverage"].notna()]
         if not coverage.empty:
-            parts.append("\n".join(_markdown_rows(coverage, _COVERAGE_COLUMNS)))
+            parts.append("\n".join(markdown_rows(coverage, _COVERAGE_COLUMNS)))
     return "\n\n".join(parts) + "\n" if parts else "No trust records yet.\n"
 
 
@@ -550,7 +541,8 @@ def _replace_block(text: str, begin_mark: str, end_mark: str, body: str) -> str 
 def update_readme(path: str | Path, results: pd.DataFrame, timings: pd.DataFrame | None = None) -> Path:
     """Replace the text between :data:`README_BEGIN` and :data:`README_END` in ``path`` with
     :func:`results_markdown`, between :data:`TRUST_BEGIN` and :data:`TRUST_END` (if the file
-    has them) with :func:`trust_markdown`, and between :data:`TIMINGS_BEGIN` and
+    has them) with :func:`trust_markdown`, between :data:`SPEEDRUN_BEGIN` and
+    :data:`SPEEDRUN_END` with :func:`speedrun_markdown`, and between :data:`TIMINGS_BEGIN` and
     :data:`TIMINGS_END` with :func:`timings_markdown` of ``timings`` when given (atomically;
     the rest of the file is untouched)."""
     path = Path(path)
@@ -561,6 +553,7 @@ def update_readme(path: str | Path, results: pd.DataFrame, timings: pd.DataFrame
             f"{README_END!r} where the table should go"
         )
     text = _replace_block(text, TRUST_BEGIN, TRUST_END, trust_markdown(results)) or text
+    text = _replace_block(text, SPEEDRUN_BEGIN, SPEEDRUN_END, speedrun_markdown(results)) or text
     if timings is not None:
         text = _replace_block(text, TIMINGS_BEGIN, TIMINGS_END, timings_markdown(timings)) or text
     return atomic_write_text(path, text)

@@ -54,6 +54,7 @@ from fmnist.visualization.results import (
     plot_learning_curves,
     plot_model_comparison,
     plot_search_progress,
+    plot_time_to_accuracy,
     plot_tuning_results,
     plot_weight_histograms,
 )
@@ -73,5 +74,5 @@ __all__ = [
     "plot_images", "plot_learning_curves", "plot_matrix_products", "plot_mean_corruption_accuracy",
     "plot_model_comparison",
     "plot_predictions", "plot_receptive_fields", "plot_regression", "plot_reliability_diagram", "plot_saliency",
-    "plot_search_progress", "plot_tuning_results", "plot_uncertainty", "plot_weight_histograms", "style", "style_rc",
+    "plot_search_progress", "plot_time_to_accuracy", "plot_tuning_results", "plot_uncertainty", "plot_weight_histograms", "style", "style_rc",
 ]  # fmt: skip

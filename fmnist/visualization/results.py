@@ -381,3 +381,38 @@ def plot_search_progress(curves: Mapping[str, object], target: float | None = No
     ax.legend(fontsize="small", loc="lower right")
     ax.set_title(title or "Search progress: best score against epochs spent")
     return fig
+
+
+def plot_time_to_accuracy(runs, target: float | None = None, budget_minutes: float | None = None,
+                          accuracy_column: str = "test_accuracy", ax: Axes | None = None,
+                          title: str | None = None) -> Figure:  # fmt: skip
+    """Accuracy against training minutes: one dot per run, the best-so-far front as a step line.
+
+    Args:
+        runs: records with ``train_time`` (s), ``accuracy_column`` and ``model`` (e.g.
+            ``fmnist.course.speedrun.load_speedrun_runs()``).
+        target: an accuracy to reach, drawn as a dashed horizontal line.
+        budget_minutes: a time allowance, drawn as a dotted vertical line.
+    """
+    runs = pd.DataFrame(runs)
+    missing = {"train_time", accuracy_column} - set(runs.columns)
+    if runs.empty or missing:
+        raise ValueError(f"runs must be a non-empty table with train_time and {accuracy_column}"
+                         + (f"; missing {sorted(missing)}" if missing else ""))  # fmt: skip
+    runs = runs.sort_values("train_time")
+    minutes = runs["train_time"].to_numpy(float) / 60
+    accuracy = runs[accuracy_column].to_numpy(float)
+    fig, ax = single_axes(ax, figsize=(7.5, 4.2))
+    ax.scatter(minutes, accuracy, color=palette(1)[0], s=22, zorder=3, label="one run (fixed epoch budget)")
+    ax.step(minutes, np.maximum.accumulate(accuracy), where="post", color=palette(1)[0], alpha=0.6,
+            label="best within the time")  # fmt: skip
+    if target is not None:
+        ax.axhline(target, color=BEST_COLOR, linestyle="--", linewidth=1, label=f"target {target:.1%}")
+    if budget_minutes is not None:
+        ax.axvline(budget_minutes, color="0.3", linestyle=":", linewidth=1.2, label=f"{budget_minutes:g} min")
+    ax.set_xlabel("training time (minutes, tracing included)")
+    ax.set_ylabel(accuracy_column.replace("_", " "))
+    ax.set_xlim(left=0)
+    ax.legend(fontsize="small", loc="lower right")
+    ax.set_title(title or "Time to accuracy")
+    return fig

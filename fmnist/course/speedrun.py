@@ -1,0 +1,81 @@
+"""The course's speedrun: a recipe of :mod:`fmnist.recipes` on the course's data, recorded.
+
+The recipe trains on train + dev and is scored once per seed on the test set (``split="test"``);
+``split="dev"`` trains on the train split and scores dev, which is how a recipe is chosen.
+Every run is recorded (``fmnist results``) under the recipe's name, plus its epoch budget
+when that differs from the recipe's, plus the seed: the seeds of one recipe share a name up
+to the seed (and a ``seed`` field). ``fmnist speedrun`` and notebook 11 both run through here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from fmnist.backend import training_precision
+from fmnist.checks import check_int
+from fmnist.course.profiles import Profile, get_profile
+from fmnist.course.report import load_results, record_result
+from fmnist.data import load_splits
+from fmnist.recipes import Recipe, RecipeResult, run_recipe
+
+__all__ = ["NOTEBOOKS", "SPLITS", "load_speedrun_runs", "run_and_record", "run_name", "speedrun_data"]
+
+SPLITS = ("test", "dev")
+#: The "notebook" each split's runs are recorded under (the results table shows test runs).
+NOTEBOOKS = {"test": "speedrun", "dev": "speedrun_dev"}
+
+
+def run_name(recipe: Recipe, epochs: int, seed: int) -> str:
+    """``"speedrun seed 3"``, or ``"speedrun 4 epochs seed 0"`` for another epoch budget."""
+    budget = "" if epochs == recipe.epochs else f" {epochs} epoch{'s' if epochs != 1 else ''}"
+    return f"{recipe.name}{budget} seed {seed}"
+
+
+def _check_split(split: str) -> str:
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+    return split
+
+
+def speedrun_data(split: str = "test", profile: Profile | str | None = None):
+    """``(train, eval)`` pairs: train + dev and the test set, or train and dev (``"dev"``);
+    the training part is the profile's ``cnn_subset`` (all images in the full profile)."""
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    splits = load_splits("fashion_mnist", layout="cnn", seed=0)
+    if _check_split(split) == "test":
+        return splits.all_training(profile.cnn_subset, seed=0), (splits.x_test, splits.y_test)
+    return splits.train_subset(profile.cnn_subset, seed=0), (splits.x_dev, splits.y_dev)
+
+
+def run_and_record(
+    recipe: Recipe, seed: int = 0, split: str = "test", profile: Profile | str | None = None,
+    epochs: int | None = None, record: bool = True, verbose: int = 0,
+) -> tuple[RecipeResult, dict]:
+    """Run ``recipe`` once with ``seed`` and record it; returns the result and the record's fields.
+
+    ``epochs`` default: the recipe's in the full profile, the profile's ``cnn_epochs`` in the
+    quick one (a smoke run on its CNN subset).
+    """
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    split = _check_split(split)
+    if epochs is None:
+        epochs = recipe.epochs if profile.name == "full" else profile.cnn_epochs
+    recipe_run = recipe.with_epochs(check_int(epochs, "epochs"))
+    train_data, eval_data = speedrun_data(split, profile)
+    result = run_recipe(recipe_run, train_data, eval_data, seed=seed, verbose=verbose)
+    fields = result.summary()
+    fields.update({
+        f"{split}_accuracy": fields.pop("accuracy"), f"{split}_loss": fields.pop("loss"),
+        "train_images": len(train_data[0]), "precision": training_precision(),
+    })  # fmt: skip
+    if record:
+        record_result(NOTEBOOKS[split], run_name(recipe, recipe_run.epochs, seed), profile=profile.name, **fields)
+    return result, fields
+
+
+def load_speedrun_runs(profile: str | None = None, split: str = "test") -> pd.DataFrame:
+    """The recorded speedrun runs of ``profile`` (default: the active one) on ``split``."""
+    results = load_results(profile=get_profile(profile).name)
+    if results.empty or "notebook" not in results:
+        return results
+    return results[results["notebook"] == NOTEBOOKS[_check_split(split)]].reset_index(drop=True)
