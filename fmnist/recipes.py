@@ -30,7 +30,8 @@ from fmnist.prediction import evaluate_probabilities, predict_flip_averaged
 from fmnist.training import TrainResult, set_seed, train, unpack_data
 
 __all__ = [
-    "RECIPES", "Recipe", "RecipeResult", "get_recipe", "one_cycle", "run_recipe",
+    "RECIPES", "Recipe", "RecipeResult", "get_recipe", "one_cycle", "run_recipe", "score_recipe",
+    "train_recipe",
 ]  # fmt: skip
 
 
@@ -135,6 +136,33 @@ class RecipeResult:
         }  # fmt: skip
 
 
+def train_recipe(recipe: Recipe, train_data: tuple[np.ndarray, np.ndarray], seed: int = 0,
+                 verbose: int = 0) -> TrainResult:  # fmt: skip
+    """Train ``recipe``'s preset from scratch on ``train_data`` with ``seed``."""
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be a Recipe (see fmnist.recipes.get_recipe), got {type(recipe).__name__}")
+    seed = check_int(seed, "seed", minimum=0)
+    x, y = unpack_data(train_data, "train_data")
+    set_seed(seed)
+    model = build_model(recipe.preset)
+    steps = math.ceil(len(x) / recipe.batch_size) * recipe.epochs
+    optimizer = keras.optimizers.AdamW(one_cycle(recipe.learning_rate, steps, recipe.warmup),
+                                       weight_decay=recipe.weight_decay)  # fmt: skip
+    compile_model(model, optimizer=optimizer, label_smoothing=recipe.label_smoothing)
+    return train(model, (x, y), epochs=recipe.epochs, batch_size=recipe.batch_size,
+                 augment=recipe.augmentation(seed), seed=seed, verbose=verbose)  # fmt: skip
+
+
+def score_recipe(recipe: Recipe, train_result: TrainResult, eval_data: tuple[np.ndarray, np.ndarray],
+                 seed: int = 0) -> RecipeResult:  # fmt: skip
+    """Score a model ``recipe`` trained (``train_result``) once on ``eval_data``."""
+    x_eval, y_eval = unpack_data(eval_data, "eval_data")
+    model = train_result.model
+    single = evaluate_probabilities(model.predict(x_eval, batch_size=1024, verbose=0), y_eval)
+    scores = evaluate_probabilities(predict_flip_averaged(model, x_eval), y_eval) if recipe.tta_flip else single
+    return RecipeResult(recipe, seed, train_result, scores["accuracy"], scores["loss"], single["accuracy"])
+
+
 def run_recipe(
     recipe: Recipe,
     train_data: tuple[np.ndarray, np.ndarray],
@@ -144,19 +172,5 @@ def run_recipe(
 ) -> RecipeResult:
     """Train ``recipe``'s preset from scratch on ``train_data`` with ``seed`` and score it
     once on ``eval_data`` (the dev split while a recipe is tuned, the test set after)."""
-    if not isinstance(recipe, Recipe):
-        raise TypeError(f"recipe must be a Recipe (see fmnist.recipes.get_recipe), got {type(recipe).__name__}")
-    seed = check_int(seed, "seed", minimum=0)
-    x, y = unpack_data(train_data, "train_data")
-    x_eval, y_eval = unpack_data(eval_data, "eval_data")
-    set_seed(seed)
-    model = build_model(recipe.preset)
-    steps = math.ceil(len(x) / recipe.batch_size) * recipe.epochs
-    optimizer = keras.optimizers.AdamW(one_cycle(recipe.learning_rate, steps, recipe.warmup),
-                                       weight_decay=recipe.weight_decay)  # fmt: skip
-    compile_model(model, optimizer=optimizer, label_smoothing=recipe.label_smoothing)
-    fit = train(model, (x, y), epochs=recipe.epochs, batch_size=recipe.batch_size,
-                augment=recipe.augmentation(seed), seed=seed, verbose=verbose)  # fmt: skip
-    single = evaluate_probabilities(model.predict(x_eval, batch_size=1024, verbose=0), y_eval)
-    scores = evaluate_probabilities(predict_flip_averaged(model, x_eval), y_eval) if recipe.tta_flip else single
-    return RecipeResult(recipe, seed, fit, scores["accuracy"], scores["loss"], single["accuracy"])
+    unpack_data(eval_data, "eval_data")  # bad evaluation data fails before the training
+    return score_recipe(recipe, train_recipe(recipe, train_data, seed, verbose), eval_data, seed)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fmnist.course.model_cache import ModelCache, array_fingerprint, default_model_cache
+from fmnist.course.model_cache import ModelCache, array_fingerprint, resolve_cache
 from fmnist.course.report import record_training
 from fmnist.data import build_augmentation
 from fmnist.evaluation import compare, evaluate
@@ -237,12 +237,7 @@ def run_experiments(
     if not configs:
         raise ValueError("run_experiments needs at least one configuration")
     parsed = {name: _as_config(value) for name, value in configs.items()}
-    if cache is None:
-        cache = default_model_cache()
-    elif cache is False:
-        cache = None
-    elif not isinstance(cache, ModelCache):
-        raise TypeError(f"cache must be None, False or a ModelCache, got {cache!r}")
+    cache = resolve_cache(cache)
     data = array_fingerprint(*_arrays(train_data), *_arrays(val_data)) if cache is not None else None
     results, initial = {}, {}
     for name, config in parsed.items():

@@ -32,12 +32,13 @@ import pandas as pd
 
 import fmnist
 from fmnist.atomic import atomic_directory
+from fmnist.backend import ensure_precision
 from fmnist.course.paths import runs_dir
 from fmnist.course.report import code_fingerprint
 from fmnist.model import load_model, save_model
 from fmnist.training import TrainResult, array_fingerprint
 
-__all__ = ["CACHE_DIRNAME", "CACHE_ENV", "ModelCache", "array_fingerprint", "default_model_cache"]
+__all__ = ["CACHE_DIRNAME", "CACHE_ENV", "ModelCache", "array_fingerprint", "default_model_cache", "resolve_cache"]
 
 #: Directory of the cache inside ``runs_dir()``.
 CACHE_DIRNAME = "model_cache"
@@ -73,9 +74,10 @@ class ModelCache:
         return f"ModelCache({str(self.directory)!r})"
 
     def key_parts(self, **parts: Any) -> dict[str, Any]:
-        """``parts`` as stored in ``key.json``, plus the backend, version and code hash."""
-        return _plain({**parts, "backend": keras.backend.backend(), "fmnist_version": fmnist.__version__,
-                       "code": code_fingerprint()})
+        """``parts`` as stored in ``key.json``, plus the backend, the training precision
+        (bfloat16 and float32 train other weights), fmnist's version and the code hash."""
+        return _plain({**parts, "backend": keras.backend.backend(), "precision": ensure_precision(),
+                       "fmnist_version": fmnist.__version__, "code": code_fingerprint()})
 
     @staticmethod
     def key(parts: dict[str, Any]) -> str:
@@ -123,3 +125,15 @@ def default_model_cache() -> ModelCache | None:
     if setting not in ("on", "off"):
         raise ValueError(f"{CACHE_ENV}={setting!r}; valid values: on, off")
     return None if setting == "off" else ModelCache(runs_dir() / CACHE_DIRNAME)
+
+
+def resolve_cache(cache: ModelCache | bool | None) -> ModelCache | None:
+    """A ``cache=`` argument as a cache or None: None means :func:`default_model_cache`,
+    False means no cache (always train), a :class:`ModelCache` is used as it is."""
+    if cache is None:
+        return default_model_cache()
+    if cache is False:
+        return None
+    if not isinstance(cache, ModelCache):
+        raise TypeError(f"cache must be None, False or a ModelCache, got {cache!r}")
+    return cache

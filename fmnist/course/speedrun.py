@@ -9,14 +9,18 @@ to the seed (and a ``seed`` field). ``fmnist speedrun`` and notebook 11 both run
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
 from fmnist.backend import training_precision
 from fmnist.checks import check_int
+from fmnist.course.model_cache import ModelCache, resolve_cache
 from fmnist.course.profiles import Profile, get_profile
 from fmnist.course.report import load_results, record_result
 from fmnist.data import load_splits
-from fmnist.recipes import Recipe, RecipeResult, run_recipe
+from fmnist.recipes import Recipe, RecipeResult, score_recipe, train_recipe
+from fmnist.training import array_fingerprint
 
 __all__ = ["NOTEBOOKS", "SPLITS", "load_speedrun_runs", "run_and_record", "run_name", "speedrun_data"]
 
@@ -49,12 +53,15 @@ def speedrun_data(split: str = "test", profile: Profile | str | None = None):
 
 def run_and_record(
     recipe: Recipe, seed: int = 0, split: str = "test", profile: Profile | str | None = None,
-    epochs: int | None = None, record: bool = True, verbose: int = 0,
+    epochs: int | None = None, record: bool = True, verbose: int = 0, cache: ModelCache | bool | None = None,
 ) -> tuple[RecipeResult, dict]:
     """Run ``recipe`` once with ``seed`` and record it; returns the result and the record's fields.
 
     ``epochs`` default: the recipe's in the full profile, the profile's ``cnn_epochs`` in the
-    quick one (a smoke run on its CNN subset).
+    quick one (a smoke run on its CNN subset). Train once: a run trained before with the same
+    recipe, data, seed, backend, precision and code is loaded from the course's model cache
+    (``cache=None``; False always trains) with its measured training time, and scored again;
+    its record says ``from_cache``.
     """
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
     split = _check_split(split)
@@ -62,11 +69,23 @@ def run_and_record(
         epochs = recipe.epochs if profile.name == "full" else profile.cnn_epochs
     recipe_run = recipe.with_epochs(check_int(epochs, "epochs"))
     train_data, eval_data = speedrun_data(split, profile)
-    result = run_recipe(recipe_run, train_data, eval_data, seed=seed, verbose=verbose)
+    cache = resolve_cache(cache)
+    parts = cached = None
+    if cache is not None:
+        parts = cache.key_parts(recipe=dataclasses.asdict(recipe_run), seed=seed,
+                                data=array_fingerprint(*train_data))  # fmt: skip
+        cached = cache.load(parts)
+    if cached is not None:
+        fit = cached[0]
+    else:
+        fit = train_recipe(recipe_run, train_data, seed=seed, verbose=verbose)
+        if cache is not None:
+            cache.store(parts, fit, {})  # no initial kernels: nothing here plots them
+    result = score_recipe(recipe_run, fit, eval_data, seed=seed)
     fields = result.summary()
     fields.update({
         f"{split}_accuracy": fields.pop("accuracy"), f"{split}_loss": fields.pop("loss"),
-        "train_images": len(train_data[0]), "precision": training_precision(),
+        "train_images": len(train_data[0]), "precision": training_precision(), "from_cache": cached is not None,
     })  # fmt: skip
     if record:
         record_result(NOTEBOOKS[split], run_name(recipe, recipe_run.epochs, seed), profile=profile.name, **fields)

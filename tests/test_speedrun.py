@@ -1,0 +1,43 @@
+"""The course's speedrun runs: recorded, trained once (model cache), bad input refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from fmnist.course.model_cache import ModelCache
+from fmnist.course.speedrun import run_and_record, run_name, speedrun_data
+from fmnist.recipes import get_recipe
+
+RECIPE = get_recipe("speedrun")
+
+
+def test_run_names_share_the_recipe_up_to_the_seed():
+    assert run_name(RECIPE, RECIPE.epochs, 3) == "speedrun seed 3"
+    assert run_name(RECIPE, 4, 0) == "speedrun 4 epochs seed 0"
+    assert run_name(RECIPE, 1, 0) == "speedrun 1 epoch seed 0"
+
+
+@pytest.mark.realdata
+def test_a_second_run_comes_from_the_cache(tmp_path, monkeypatch):
+    from fmnist.course import report
+
+    monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path / "results"))
+    cache = ModelCache(tmp_path / "cache")
+    first, fields = run_and_record(RECIPE, seed=0, split="dev", profile="quick", epochs=1, cache=cache)
+    again, fields_again = run_and_record(RECIPE, seed=0, split="dev", profile="quick", epochs=1, cache=cache)
+    assert not fields["from_cache"] and fields_again["from_cache"]
+    assert fields_again["dev_accuracy"] == pytest.approx(fields["dev_accuracy"], abs=1e-6)
+    assert fields_again["train_time"] == fields["train_time"]  # the measured time, not a load time
+    other, fields_other = run_and_record(RECIPE, seed=1, split="dev", profile="quick", epochs=1, cache=cache)
+    assert not fields_other["from_cache"]
+    assert len(list((tmp_path / "cache").iterdir())) == 2
+
+
+@pytest.mark.realdata
+def test_bad_input():
+    with pytest.raises(ValueError, match="valid splits: test, dev"):
+        speedrun_data("val", "quick")
+    with pytest.raises(TypeError, match="cache must be None, False or a ModelCache"):
+        run_and_record(RECIPE, split="dev", profile="quick", epochs=1, cache="yes")
+    (x, y), (xt, yt) = speedrun_data("test", "quick")
+    assert len(x) == 2_000 and len(xt) == 10_000
