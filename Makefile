@@ -25,9 +25,10 @@ test: unit nbval
 unit: data
 	$(BIN)/pytest -n $(TEST_WORKERS) tests
 
+# One notebook per worker (--dist loadscope keeps a notebook's cells, and its kernel, together).
 nbval: data
 	FMNIST_PROFILE=quick $(BIN)/pytest --nbval notebooks --nbval-current-env \
-		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider -n $(TEST_WORKERS) --dist loadscope
 
 install: $(STAMP)
 

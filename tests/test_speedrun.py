@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fmnist.backend import choose_precision
+
 from fmnist.course.model_cache import ModelCache
 from fmnist.course.speedrun import run_and_record, run_name, speedrun_data
 from fmnist.recipes import get_recipe
@@ -15,6 +17,10 @@ def test_run_names_share_the_recipe_up_to_the_seed():
     assert run_name(RECIPE, RECIPE.epochs, 3) == "speedrun seed 3"
     assert run_name(RECIPE, 4, 0) == "speedrun 4 epochs seed 0"
     assert run_name(RECIPE, 1, 0) == "speedrun 1 epoch seed 0"
+    default = choose_precision("auto")
+    other = "float32" if default == "bfloat16" else "bfloat16"
+    assert run_name(RECIPE, RECIPE.epochs, 0, default) == "speedrun seed 0"
+    assert run_name(RECIPE, RECIPE.epochs, 0, other) == f"speedrun seed 0, {other}"
 
 
 @pytest.mark.realdata

@@ -13,7 +13,7 @@ import dataclasses
 
 import pandas as pd
 
-from fmnist.backend import training_precision
+from fmnist.backend import choose_precision, training_precision
 from fmnist.checks import check_int
 from fmnist.course.model_cache import ModelCache, resolve_cache
 from fmnist.course.profiles import Profile, get_profile
@@ -29,10 +29,13 @@ SPLITS = ("test", "dev")
 NOTEBOOKS = {"test": "speedrun", "dev": "speedrun_dev"}
 
 
-def run_name(recipe: Recipe, epochs: int, seed: int) -> str:
-    """``"speedrun seed 3"``, or ``"speedrun 4 epochs seed 0"`` for another epoch budget."""
+def run_name(recipe: Recipe, epochs: int, seed: int, precision: str | None = None) -> str:
+    """``"speedrun seed 3"``, ``"speedrun 4 epochs seed 0"`` for another epoch budget, and
+    ``"... seed 0, float32"`` for a run in another precision than the machine's default
+    (``FMNIST_PRECISION`` set: the comparison of precisions on the dev split)."""
     budget = "" if epochs == recipe.epochs else f" {epochs} epoch{'s' if epochs != 1 else ''}"
-    return f"{recipe.name}{budget} seed {seed}"
+    other = precision is not None and precision != choose_precision("auto")
+    return f"{recipe.name}{budget} seed {seed}" + (f", {precision}" if other else "")
 
 
 def _check_split(split: str) -> str:
@@ -88,7 +91,8 @@ def run_and_record(
         "train_images": len(train_data[0]), "precision": training_precision(), "from_cache": cached is not None,
     })  # fmt: skip
     if record:
-        record_result(NOTEBOOKS[split], run_name(recipe, recipe_run.epochs, seed), profile=profile.name, **fields)
+        name = run_name(recipe, recipe_run.epochs, seed, fields["precision"])
+        record_result(NOTEBOOKS[split], name, profile=profile.name, **fields)
     return result, fields
 
 

@@ -21,7 +21,7 @@ def speedrun(args) -> int:
         _, fields = run_and_record(recipe, seed, args.split, args.profile, epochs=args.epochs,
                                    record=not args.no_record, verbose=args.verbose)  # fmt: skip
         accuracies.append(fields[metric])
-        print(f"{run_name(recipe, fields['epochs'], seed)}: {metric} {fields[metric]:.4f} "
+        print(f"{run_name(recipe, fields['epochs'], seed, fields['precision'])}: {metric} {fields[metric]:.4f} "
               f"(single view {fields['single_view_accuracy']:.4f}), training {fields['train_time']:.1f} s "
               f"at {fields['images_per_sec']:,} img/s, {fields['params']:,} params, {fields['precision']}")  # fmt: skip
     if len(accuracies) > 1:
