@@ -12,7 +12,8 @@ float32, so probabilities sum to 1 as in float32 (1.8e-7). Keras's ``mixed_bfloa
 policy was measured slower for batch-norm CNNs (its batch norm computes in float32 around
 casts). Measured on an AMD EPYC Zen 5 with AVX512-BF16 (2 cores, 8,192 real images, batch
 128, two runs each): cnn_medium 11,349/11,571 against 6,771/6,325 img/s in float32, cnn_best
-2,945/2,864 against 1,998/1,746; ``benchmarks/records/precision.json`` has the accuracy check.
+2,945/2,864 against 1,998/1,746. The dev-split accuracy check is the speedrun recipe in both
+precisions (``fmnist speedrun --split dev``, README "Speedrun").
 """
 
 from __future__ import annotations
