@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from fmnist.course.report import update_readme
-from fmnist.course.time_to_accuracy import SPEEDRUN_BEGIN, SPEEDRUN_END, speedrun_markdown, time_to_accuracy
+from fmnist.course.time_to_accuracy import (
+    SPEEDRUN_BEGIN, SPEEDRUN_END, seed_runs, speedrun_markdown, time_to_accuracy,
+)  # fmt: skip
 
 
 def test_time_to_accuracy_is_the_pareto_front():
@@ -34,6 +36,7 @@ RECORDS = pd.DataFrame(
     [_record(f"speedrun seed {s}", s, a, t) for s, a, t in [(0, 0.941, 290), (1, 0.939, 295), (2, 0.943, 288)]]
     + [_record("speedrun 4 epochs seed 0", 0, 0.925, 100, epochs=4),
        _record("speedrun seed 9", 9, 0.5, 10, machine="CPU B", at="2026-11-01T00:00:00+00:00"),
+       _record("speedrun seed 0, float32", 0, 0.9405, 400),
        {"notebook": "05_cnn", "model": "cnn_best", "test_accuracy": 0.938, "machine": "CPU A",
         "recorded_at": "2026-12-01T00:00:00+00:00", "profile": "full", "test_loss": 0.18,
         "test_mse": np.nan}]
@@ -49,6 +52,12 @@ def test_speedrun_markdown_tables_one_machine():
     assert "| 1 | no run this short | | |" in text
     assert "| 2 | 0.9250 | 100.0 | 4 |" in text and "| 5 | 0.9430 | 288.0 | 12 |" in text
     assert speedrun_markdown(RECORDS[RECORDS["notebook"] == "05_cnn"]) == "No speedrun records yet.\n"
+
+
+def test_seed_runs_leave_out_other_budgets_and_precisions():
+    assert seed_runs(RECORDS[RECORDS["notebook"] == "speedrun"])["model"].tolist() == [
+        "speedrun seed 0", "speedrun seed 1", "speedrun seed 2", "speedrun seed 9"]  # fmt: skip
+    assert seed_runs(RECORDS.iloc[:0]).empty
 
 
 def test_update_readme_fills_the_speedrun_block(tmp_path):

@@ -15,7 +15,18 @@ import pandas as pd
 from fmnist.checks import check_real
 from fmnist.course.markdown import markdown_rows
 
-__all__ = ["SPEEDRUN_BEGIN", "SPEEDRUN_END", "speedrun_markdown", "time_to_accuracy"]
+__all__ = ["SPEEDRUN_BEGIN", "SPEEDRUN_END", "seed_runs", "speedrun_markdown", "time_to_accuracy"]
+
+
+def seed_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs at their recipe's own epoch budget and the machine's default precision (their
+    names have no ``" N epochs"`` and no ``", float32"``, see
+    ``fmnist.course.speedrun.run_name``), sorted by seed."""
+    if runs.empty:
+        return runs
+    names = runs["model"].astype(str)
+    own = runs[~names.str.contains(" epoch") & ~names.str.contains(", ", regex=False)]
+    return own.sort_values("seed").reset_index(drop=True)
 
 
 def time_to_accuracy(runs: pd.DataFrame | Iterable[Mapping[str, Any]], minutes: Iterable[float] = (1, 2, 5, 10, 30),
@@ -72,7 +83,7 @@ def speedrun_markdown(results: pd.DataFrame) -> str:
         # Times compare only within one machine: the one of the latest record.
         machine = group.sort_values("recorded_at")["machine"].iloc[-1]
         group = group[group["machine"] == machine]
-        own = group[~group["model"].str.contains(" epoch")].sort_values("seed")
+        own = seed_runs(group)
         lines = [f"**{recipe}** on {machine}:", ""]
         if not own.empty:
             acc = own["test_accuracy"]
