@@ -84,7 +84,8 @@ def test_the_index_loads_every_image_and_link_without_console_errors(site, page)
     driver.get(url + "index.html")
     images = driver.execute_script(IMAGES)
     stems = [p.stem for p in sorted(site.glob("[0-9][0-9]_*.html"))]
-    assert len(stems) == 10 and len(images) == len(stems) + 1  # a thumbnail per card, the chart
+    notebooks = len(list((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    assert len(stems) == notebooks >= 11 and len(images) == len(stems) + 1  # a thumbnail per card, the chart
     assert {src.rsplit("/", 1)[-1] for src, _, _ in images} == {f"{s}.png" for s in stems} | {landing.CHART_FILE}
     assert all(complete and width > 0 for _, complete, width in images), images
     local = {href.split("#")[0] for href in driver.execute_script(LINKS) if href.startswith(url)}
@@ -100,7 +101,9 @@ def test_the_table_and_the_chart_are_there(site, page):
     rows = driver.find_elements("css selector", "table.results tbody tr.result")
     assert len(rows) == len(records) > 20
     best = driver.find_elements("css selector", "table.results tr.best")
-    assert len(best) == records["notebook"].nunique()  # every group has an accuracy or an MSE
+    # every group with a test metric has its best marked (the speedrun's dev-split runs have none)
+    tested = records[records[["test_accuracy", "test_mse"]].notna().any(axis=1)]
+    assert len(best) == tested["notebook"].nunique() >= 10
     chart = driver.find_element("css selector", f'figure.chart img[src="{landing.CHART_FILE}"]')
     assert chart.get_property("naturalWidth") > 500 and chart.is_displayed()
 
