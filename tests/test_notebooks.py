@@ -55,3 +55,4 @@ def test_nbval_compares_enough_cells():
     per_notebook = {p.stem: _compared(p) for p in NOTEBOOKS}
     assert sum(per_notebook.values()) >= MIN_COMPARED, per_notebook
     assert per_notebook["10_trust"] >= 5  # issue I: at least 5 compared cells in the quick profile
+    assert per_notebook["11_speedrun"] >= 5
