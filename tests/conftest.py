@@ -61,3 +61,23 @@ def _seed_everything():
         # Free the graphs of the models a test built: later tests trace faster.
         # free_memory=False: no gc.collect() per test (it took 28-39 s over the jax run).
         sys.modules["keras"].backend.clear_session(free_memory=False)
+
+
+#: Evaluation images of the speedrun tests that check recording and caching, not accuracy:
+#: scoring the whole dev/test split with flip averaging took most of their time.
+SPEEDRUN_EVAL_IMAGES = 1_000
+
+
+@pytest.fixture
+def small_speedrun_eval(monkeypatch):
+    """The course's speedrun data with the evaluation split cut to SPEEDRUN_EVAL_IMAGES."""
+    from fmnist.course import speedrun
+
+    real = speedrun.speedrun_data
+
+    def smaller(split="test", profile=None):
+        train, (x_eval, y_eval) = real(split, profile)
+        return train, (x_eval[:SPEEDRUN_EVAL_IMAGES], y_eval[:SPEEDRUN_EVAL_IMAGES])
+
+    monkeypatch.setattr(speedrun, "speedrun_data", smaller)
+    return SPEEDRUN_EVAL_IMAGES

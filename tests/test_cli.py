@@ -99,7 +99,7 @@ def train_spy(monkeypatch):
 
 
 @pytest.mark.realdata
-def test_speedrun_records_every_seed(monkeypatch, tmp_path, capsys):
+def test_speedrun_records_every_seed(monkeypatch, tmp_path, capsys, small_speedrun_eval):
     from fmnist.course import report
     from fmnist.backend import choose_precision
     from fmnist.course.speedrun import load_speedrun_runs

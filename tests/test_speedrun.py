@@ -24,7 +24,7 @@ def test_run_names_share_the_recipe_up_to_the_seed():
 
 
 @pytest.mark.realdata
-def test_a_second_run_comes_from_the_cache(tmp_path, monkeypatch):
+def test_a_second_run_comes_from_the_cache(tmp_path, monkeypatch, small_speedrun_eval):
     from fmnist.course import report
 
     monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path / "results"))
