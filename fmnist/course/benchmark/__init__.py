@@ -17,6 +17,10 @@ One run measures, with interleaved repetitions (median and spread reported):
 
 With ``backends`` (``fmnist benchmark --backends tensorflow jax torch``) one run instead compares
 Keras backends: see :mod:`fmnist.course.benchmark.backends` (schema ``fmnist-benchmark-backends/1``).
+With ``against_torch`` (``fmnist benchmark --against-torch``) one run instead measures the
+default path against the fastest PyTorch loop (plain, channels-last, bfloat16 autocast), every
+run in its own process, and the fraction of the matmul peak: see
+:mod:`fmnist.course.benchmark.throughput` (schema ``fmnist-benchmark-throughput/1``).
 
 Example::
 
@@ -60,6 +64,7 @@ This package's ``__init__`` imports only the cheap parts (the configuration and 
 command-line options, no Keras), so the ``fmnist`` parser can load it; the measurements are in
 the submodules: :func:`fmnist.course.benchmark.runner.run_benchmark`,
 :func:`fmnist.course.benchmark.backends.run_backends` (``--backends``),
+:func:`fmnist.course.benchmark.throughput.run_throughput` (``--against-torch``),
 :func:`fmnist.course.benchmark.cli.main`, :func:`fmnist.course.benchmark.flops.count_flops`,
 :func:`fmnist.course.benchmark.output.format_report`.
 """

@@ -6,8 +6,10 @@ Run by :func:`fmnist.course.benchmark.backends.run_child` as::
 
 ``SPEC.json`` holds ``presets`` (in the order to run), ``samples``, ``epochs``, ``batch_size``,
 ``data``, ``seed``, ``regression`` and ``regression_epochs``; ``OUT.json`` receives the record
-(:func:`measure_backend`). The backend is fixed by ``KERAS_BACKEND`` before this module's
-imports load Keras, which is why every backend gets its own process.
+(:func:`measure_backend`, with the training ``precision`` the default path chose). The backend
+is fixed by ``KERAS_BACKEND`` before this module's imports load Keras, which is why every
+backend gets its own process. ``fmnist benchmark --against-torch`` runs it too, with one
+preset per process (its ``fmnist`` method).
 
 Compile settings: the default path (:func:`fmnist.model.compile_model`) is measured as it is,
 except where it would not be a fair picture of the backend: Keras's torch backend refuses
@@ -27,7 +29,7 @@ from importlib import metadata
 from typing import Any
 
 from fmnist.atomic import atomic_write_text
-from fmnist.backend import backend_name
+from fmnist.backend import backend_name, training_precision
 from fmnist.course.benchmark.keras_runs import benchmark_data, fresh_session, run_keras_default
 from fmnist.course.benchmark.measure import EpochTimer, lscpu_model_name
 from fmnist.course.benchmark.regression import PRESET as REGRESSION_PRESET
@@ -108,8 +110,8 @@ def measure_backend(spec: dict[str, Any]) -> dict[str, Any]:
     regression = time_regression(spec["regression_epochs"], spec["seed"], overrides) if spec["regression"] else None
     return {
         "backend": backend, "pid": os.getpid(), "versions": versions(), "cpu_model": lscpu_model_name(),
-        "compile_overrides": overrides, "data_source": source, "training": training,
-        "regression": regression, "wall_s": time.perf_counter() - started,
+        "compile_overrides": overrides, "precision": training_precision(), "data_source": source,
+        "training": training, "regression": regression, "wall_s": time.perf_counter() - started,
     }  # fmt: skip
 
 

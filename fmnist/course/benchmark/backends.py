@@ -53,7 +53,7 @@ from fmnist.atomic import atomic_write_text
 from fmnist.course.benchmark.config import BenchmarkConfig
 from fmnist.course.benchmark.keras_runs import default_batch_size, resolve_presets
 from fmnist.course.benchmark.measure import load_average, lscpu_model_name, summarize, utc_now
-from fmnist.course.benchmark.runner import _check_out, _json_safe, default_out_path
+from fmnist.course.benchmark.runner import _check_out, _json_safe, context_notes, default_out_path
 
 SCHEMA = "fmnist-benchmark-backends/1"
 CHILD_MODULE = "fmnist.course.benchmark.backend_child"
@@ -61,13 +61,20 @@ CHILD_MODULE = "fmnist.course.benchmark.backend_child"
 CHILD_TIMEOUT = 3600
 
 
-def run_child(backend: str, spec: dict[str, Any], timeout: float = CHILD_TIMEOUT) -> dict[str, Any]:
-    """Run :mod:`~fmnist.course.benchmark.backend_child` with ``KERAS_BACKEND=backend``; its record.
+def run_child(
+    backend: str, spec: dict[str, Any], timeout: float = CHILD_TIMEOUT, module: str | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run ``python -m module SPEC.json OUT.json`` with ``KERAS_BACKEND=backend``; its record.
+
+    ``module`` defaults to :mod:`~fmnist.course.benchmark.backend_child` (:data:`CHILD_MODULE`);
+    ``env`` adds or overrides environment variables of the child.
 
     Raises:
         RuntimeError: the child failed (exit status and the end of its stderr) or timed out.
     """
-    env = {**os.environ, "KERAS_BACKEND": backend}
+    module = CHILD_MODULE if module is None else module
+    env = {**os.environ, "KERAS_BACKEND": backend, **(env or {})}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # The child must import this very package, wherever the current directory is.
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fmnist.__file__)))
@@ -77,7 +84,7 @@ def run_child(backend: str, spec: dict[str, Any], timeout: float = CHILD_TIMEOUT
         with open(spec_path, "w", encoding="utf-8") as fh:
             json.dump(spec, fh)
         try:
-            proc = subprocess.run([sys.executable, "-m", CHILD_MODULE, spec_path, out], env=env,
+            proc = subprocess.run([sys.executable, "-m", module, spec_path, out], env=env,
                                   capture_output=True, text=True, timeout=timeout)  # fmt: skip
         except subprocess.TimeoutExpired as exc:
             raise RuntimeError(f"the {backend} child process ran longer than {timeout:.0f} s") from exc
@@ -225,10 +232,7 @@ def _notes(result: dict[str, Any], load_start) -> list[str]:
         if info["compile_overrides"]:
             notes.append(f"{b}: compile_model's defaults overridden with {info['compile_overrides']} "
                          "(torch refuses steps_per_execution > 1; jit_compile=False leaves JAX un-jitted)")  # fmt: skip
-    if load_start and load_start[0] > 0.5:
-        notes.append(f"other processes were running (1-min load average {load_start[0]} at start): "
-                     "absolute numbers are noisy; compare the paired ratios")  # fmt: skip
-    return notes
+    return notes + context_notes(result["data"]["source"], load_start)
 
 
 def _stat(stats, fmt: str) -> str:

@@ -11,6 +11,7 @@ Examples::
     fmnist benchmark --presets cnn_medium mlp_medium cnn_small --samples 8192 --epochs 3 \\
         --repeats 3 --out benchmarks/results/cnn.json
     fmnist benchmark --backends tensorflow jax torch --samples 4096 --repeats 3
+    fmnist benchmark --against-torch --tiny
 """
 
 from __future__ import annotations
@@ -21,20 +22,21 @@ import sys
 from fmnist.course.benchmark.backends import run_backends
 from fmnist.course.benchmark.options import build_parser, config_from_args
 from fmnist.course.benchmark.runner import run_benchmark
+from fmnist.course.benchmark.throughput import run_throughput
 from fmnist.course.commands import EXIT_ERROR
 
 
 def run_from_args(args: argparse.Namespace, argv: list[str] | None = None) -> int:
-    """Run the benchmark for parsed arguments (``--backends``: the backends side by side);
-    return 0 (errors raise, for the caller)."""
+    """Run the benchmark for parsed arguments (``--backends``: the backends side by side;
+    ``--against-torch``: fmnist against the PyTorch loops); return 0 (errors raise, for the caller)."""
     cfg = config_from_args(args)
     quiet = bool(getattr(args, "quiet", False))
 
     def log(line: str) -> None:
-        if not quiet or not line.startswith(("  ", "fmnist benchmark:")):
+        if not quiet or not line.startswith(("  ", "fmnist benchmark")):
             print(line, flush=True)
 
-    run = run_backends if cfg.backends else run_benchmark
+    run = run_throughput if cfg.against_torch else run_backends if cfg.backends else run_benchmark
     run(cfg, log=log, argv=argv if argv is not None else sys.argv)
     return 0
 

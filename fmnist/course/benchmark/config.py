@@ -29,6 +29,10 @@ _VARIANT_SHORT = {"batch_size": "bs", "steps_per_execution": "spe", "fused_batch
 MIN_SAMPLES = 32
 #: Presets of ``--backends`` unless ``--presets`` says otherwise.
 BACKEND_PRESETS = ("cnn_medium", "cnn_best")
+#: Presets of ``--against-torch`` (issue H names these two), and of ``--against-torch --tiny``:
+#: every run there is a fresh process, whose imports take seconds (TensorFlow, PyTorch).
+AGAINST_TORCH_PRESETS = ("cnn_medium", "cnn_best")
+AGAINST_TORCH_TINY_PRESETS = ("cnn_medium",)
 
 
 def torch_method(threads: int | None) -> str:
@@ -119,6 +123,10 @@ class BenchmarkConfig:
             path and times the regression net; of the settings above only ``presets``,
             ``samples``, ``epochs``, ``repeats``, ``data``, ``regression``,
             ``regression_epochs``, ``seed`` and ``out`` apply.
+        against_torch: measure the default path's throughput against the fastest PyTorch loop
+            (:mod:`fmnist.course.benchmark.throughput`): every run in its own process; of the
+            settings above ``presets``, ``samples``, ``epochs``, ``repeats``, ``data``,
+            ``gemm_size``, ``seed`` and ``out`` apply.
     """
 
     presets: tuple[str, ...] | None = None
@@ -140,12 +148,13 @@ class BenchmarkConfig:
     out: str | Path | None = None
     tiny: bool = False
     backends: tuple[str, ...] | None = None
+    against_torch: bool = False
 
     @classmethod
-    def tiny_defaults(cls) -> dict[str, Any]:
+    def tiny_defaults(cls, against_torch: bool = False) -> dict[str, Any]:
         """Settings of ``--tiny``: a few seconds of work per measurement, synthetic data."""
         return {
-            "presets": ("mlp_medium", "cnn_medium"),
+            "presets": AGAINST_TORCH_TINY_PRESETS if against_torch else ("mlp_medium", "cnn_medium"),
             "samples": 256,
             "epochs": 2,
             "repeats": 1,
@@ -160,7 +169,7 @@ class BenchmarkConfig:
     @classmethod
     def make_tiny(cls, **overrides: Any) -> "BenchmarkConfig":
         """A tiny configuration (``--tiny``); ``overrides`` replace any of its settings."""
-        return cls(**{**cls.tiny_defaults(), **overrides})
+        return cls(**{**cls.tiny_defaults(bool(overrides.get("against_torch"))), **overrides})
 
     def __post_init__(self) -> None:
         ints = {
@@ -214,6 +223,24 @@ class BenchmarkConfig:
             object.__setattr__(self, "backends", backends)
         if self.out is not None and not isinstance(self.out, (str, os.PathLike)):
             raise TypeError(f"out must be a file path (str or Path) or None, got {self.out!r}")
+        if self.against_torch:
+            self._check_against_torch()
+
+    def _check_against_torch(self) -> None:
+        """Settings that contradict ``against_torch`` (each would be silently ignored)."""
+        conflicts = {
+            "backends (--backends)": self.backends is not None,
+            "variants (--variant)": bool(self.variants),
+            "torch=False (--no-torch)": not self.torch,
+            "torch_threads (--torch-threads)": self.torch_threads != (None,),
+        }  # fmt: skip
+        given = [name for name, conflict in conflicts.items() if conflict]
+        if given:
+            raise ValueError(
+                f"against_torch (--against-torch) cannot be combined with {', '.join(given)}: it "
+                "compares the default path with PyTorch loops at PyTorch's default thread count, "
+                "each run in its own process; run the other benchmark modes separately"
+            )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready settings."""

@@ -96,12 +96,14 @@ def _time_best(fn, repeats: int) -> list[float]:
     return times
 
 
-def measure_gemm(n: int = 2048, repeats: int = 5, seed: int = 0) -> dict[str, Any]:
+def measure_gemm(n: int = 2048, repeats: int = 5, seed: int = 0, bfloat16: bool = False) -> dict[str, Any]:
     """GFLOP/s of an ``n x n`` float32 matmul with NumPy (BLAS) and TensorFlow.
 
     Returns ``{"n", "flops", "numpy": [gflops per repeat], "tensorflow": [...]}``; the peak
     reported by the benchmark is the best single repeat of either library (the least
-    disturbed by other processes).
+    disturbed by other processes). ``bfloat16`` adds ``"tensorflow_bfloat16"``: the same
+    matmul on bfloat16 tensors (oneDNN's bfloat16 GEMM, the kernels the default path's
+    bfloat16 rewrite calls; only meaningful where the CPU has bfloat16 instructions).
     """
     import tensorflow as tf
 
@@ -114,9 +116,14 @@ def measure_gemm(n: int = 2048, repeats: int = 5, seed: int = 0) -> dict[str, An
     ta, tb = tf.constant(a), tf.constant(b)
     # .numpy() waits for the result (TF may run ops asynchronously).
     tf_times = _time_best(lambda: tf.linalg.matmul(ta, tb).numpy(), repeats)
-    return {
+    result = {
         "n": n,
         "flops": flops,
         "numpy": [flops / t / 1e9 for t in np_times],
         "tensorflow": [flops / t / 1e9 for t in tf_times],
     }
+    if bfloat16:
+        ha, hb = tf.cast(ta, tf.bfloat16), tf.cast(tb, tf.bfloat16)
+        times = _time_best(lambda: tf.linalg.matmul(ha, hb).numpy(), repeats)
+        result["tensorflow_bfloat16"] = [flops / t / 1e9 for t in times]
+    return result

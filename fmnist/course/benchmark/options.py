@@ -11,6 +11,8 @@ Examples::
     fmnist benchmark --presets cnn_medium --variant bs=256 --variant spe=1
     fmnist benchmark --backends tensorflow jax torch --presets cnn_medium cnn_best \\
         --samples 4096 --epochs 3 --repeats 3 --out benchmarks/records/backends.json
+    fmnist benchmark --against-torch --tiny                  # under a minute; synthetic data
+    fmnist benchmark --against-torch                         # cnn_medium, cnn_best; 3 repeats
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from fmnist.course.benchmark.config import BACKEND_PRESETS, DATA_SOURCES, BenchmarkConfig
+from fmnist.course.benchmark.config import AGAINST_TORCH_PRESETS, BACKEND_PRESETS, DATA_SOURCES, BenchmarkConfig
 from fmnist.course.commands import BACKENDS
 
 HANDLER = "fmnist.course.benchmark.cli:run_from_args"
@@ -27,7 +29,10 @@ DESCRIPTION = (
     "a PyTorch reference when torch is installed), inference, peak memory, first-epoch "
     "tracing time, the regression net's per-epoch overhead and GFLOP/s vs a measured GEMM "
     "peak. With --backends: the default training path and the regression net on several Keras "
-    "backends side by side, each in its own process. Writes JSON (atomically) and prints tables."
+    "backends side by side, each in its own process. With --against-torch: the default path's "
+    "training throughput against the fastest of four PyTorch loops (plain, channels-last, "
+    "bfloat16 autocast where the CPU has bfloat16, both), every run in its own process, and the "
+    "fraction of the matching GEMM peak. Writes JSON (atomically) and prints tables."
 )
 
 
@@ -35,11 +40,17 @@ def _configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     d = BenchmarkConfig()
     add = parser.add_argument
     add("--tiny", action="store_true",
-        help="seconds-long smoke run on synthetic data (2 presets, 256 images, 2 epochs, 1 repeat)")
+        help="seconds-long smoke run on synthetic data (2 presets, 256 images, 2 epochs, 1 repeat; "
+             "with --against-torch cnn_medium only)")
     add("--backends", nargs="+", choices=BACKENDS, metavar="BACKEND",
         help="compare Keras backends (tensorflow jax torch) side by side, each in its own "
              "subprocess per repeat: training images/s of the presets (default "
              f"{' '.join(BACKEND_PRESETS)}) and the regression net's ms/epoch")
+    add("--against-torch", action="store_true",
+        help="the default training path's images/s against the fastest PyTorch loop (plain, "
+             "channels_last, bfloat16 autocast and both where the CPU has bfloat16), each run in "
+             f"its own process, presets {' '.join(AGAINST_TORCH_PRESETS)} unless --presets; with "
+             "the achieved fraction of the float32/bfloat16 GEMM peak")
     add("--presets", nargs="+", metavar="NAME",
         help="classification presets ('all' or names, space/comma separated; default: all)")
     add("--samples", type=int, help=f"training images per run (default {d.samples})")
@@ -82,7 +93,11 @@ def build_parser(prog: str = "fmnist benchmark") -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
     """Build the :class:`BenchmarkConfig`: ``--tiny`` defaults first, explicit options win."""
-    values: dict[str, Any] = BenchmarkConfig.tiny_defaults() if args.tiny else {}
+    against_torch = bool(getattr(args, "against_torch", False))
+    values: dict[str, Any] = BenchmarkConfig.tiny_defaults(against_torch) if args.tiny else {}
+    if against_torch:
+        values["against_torch"] = True
+        values.setdefault("presets", AGAINST_TORCH_PRESETS)
     if getattr(args, "backends", None):
         values["backends"] = tuple(args.backends)
         values.setdefault("presets", BACKEND_PRESETS)

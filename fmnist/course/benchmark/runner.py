@@ -52,9 +52,10 @@ TARGETS = {("keras_default", "keras_naive"): 1.7, ("keras_default", NAIVE_TF_DEF
 TARGET_PRESET = "cnn_medium"
 
 
-def default_out_path() -> Path:
+def default_out_path(kind: str = "benchmark") -> Path:
+    """``benchmarks/results/<kind>-<time>.json``."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return benchmarks_dir() / f"benchmark-{stamp}.json"
+    return benchmarks_dir() / f"{kind}-{stamp}.json"
 
 
 def _check_out(out: Path) -> Path:
@@ -207,13 +208,20 @@ def _notes(source: str, load_start, torch_note) -> list[str]:
         "first_epoch_s includes graph tracing (and, for tf.data, filling the cache)",
         "GFLOP/s = analytic training FLOPs per image (3 x forward, Conv2D/Dense MACs only) x images/s",
     ]
+    notes += context_notes(source, load_start)
+    if torch_note:
+        notes.append(f"PyTorch reference skipped: {torch_note}")
+    return notes
+
+
+def context_notes(source: str | None, load_start) -> list[str]:
+    """The notes every benchmark mode adds: synthetic data, other processes on the CPUs."""
+    notes = []
     if source == "synthetic":
         notes.append("synthetic images (uniform noise, random labels): throughput only, losses meaningless")
     if load_start and load_start[0] > 0.5:
         notes.append(f"other processes were running (1-min load average {load_start[0]} at start): "
                      "absolute numbers are noisy; compare the paired ratios")  # fmt: skip
-    if torch_note:
-        notes.append(f"PyTorch reference skipped: {torch_note}")
     return notes
 
 
