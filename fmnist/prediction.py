@@ -7,6 +7,7 @@ scores) and evaluation (tables, comparisons) both stand on.
     predict_classes(model, s.x_test)             # argmax of the class probabilities
     ensemble_predict(cv.models, x_test)          # mean prediction of several models
     predict_flip_averaged(model, s.x_test)       # mean over each image and its mirror image
+    predict_augmented(model, s.x_test, shift=1)  # ... and over 1-pixel shifts of both (10 views)
 
 ``fmnist.evaluation`` re-exports all three.
 """
@@ -18,12 +19,12 @@ from typing import Any
 import keras
 import numpy as np
 
-from fmnist.checks import check_finite, check_labels, check_samples
+from fmnist.checks import check_finite, check_int, check_labels, check_samples
 from fmnist.model import check_input_shape, check_task, infer_task
 
 __all__ = [
-    "check_regressor", "ensemble_predict", "evaluate", "evaluate_probabilities", "predict_classes",
-    "predict_flip_averaged",
+    "check_regressor", "ensemble_predict", "evaluate", "evaluate_probabilities", "predict_augmented",
+    "predict_classes", "predict_flip_averaged",
 ]  # fmt: skip
 
 _EPS = 1e-7  # keras.backend.epsilon(): the clip Keras applies to probabilities in the loss
@@ -100,13 +101,41 @@ def evaluate_probabilities(probs: Any, y: Any) -> dict[str, float]:
     return {"loss": float(-np.mean(np.log(picked))), "accuracy": accuracy}
 
 
-def predict_flip_averaged(model: keras.Model, x: Any, batch_size: int = 1024) -> np.ndarray:
-    """Test-time augmentation: the mean of the predictions of images ``(N, H, W, C)`` and of
-    their mirror images (flipped left-right, as ``RandomFlip("horizontal")`` trains)."""
+def _shifted(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Images ``(N, H, W, C)`` moved ``dy`` pixels down and ``dx`` right, edges repeated."""
+    h, w = x.shape[1:3]
+    pad = max(abs(dy), abs(dx))
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
+    return padded[:, pad - dy : pad - dy + h, pad - dx : pad - dx + w]
+
+
+def predict_augmented(
+    model: keras.Model, x: Any, flip: bool = True, shift: int = 0, batch_size: int = 1024
+) -> np.ndarray:
+    """Test-time augmentation: the mean prediction over views of images ``(N, H, W, C)``.
+
+    The views are the images themselves, with ``shift > 0`` also the images moved ``shift``
+    pixels up, down, left and right (edge pixels repeated), and with ``flip`` the mirror
+    image (left-right, as ``RandomFlip("horizontal")`` trains) of each of those: 1, 2, 5 or
+    10 views. Keras has no test-time augmentation, hence these few lines.
+    """
     x = np.asarray(x)
     if x.ndim != 4:
-        raise ValueError(f"predict_flip_averaged needs images shaped (N, height, width, channels), got {x.shape}")
-    return (_predict(model, x, batch_size) + _predict(model, x[:, :, ::-1], batch_size)) / 2
+        raise ValueError(f"test-time augmentation needs images shaped (N, height, width, channels), got {x.shape}")
+    shift = check_int(shift, "shift", minimum=0)
+    if shift >= min(x.shape[1:3]):
+        raise ValueError(f"shift must be smaller than the images ({x.shape[1]}x{x.shape[2]}), got {shift}")
+    offsets = [(0, 0)] + ([(-shift, 0), (shift, 0), (0, -shift), (0, shift)] if shift else [])
+    views = [_shifted(x, dy, dx) if (dy, dx) != (0, 0) else x for dy, dx in offsets]
+    if flip:
+        views += [view[:, :, ::-1] for view in views]
+    return np.mean([_predict(model, view, batch_size) for view in views], axis=0)
+
+
+def predict_flip_averaged(model: keras.Model, x: Any, batch_size: int = 1024) -> np.ndarray:
+    """The mean of the predictions of images ``(N, H, W, C)`` and of their mirror images
+    (:func:`predict_augmented` with ``flip=True``, no shifts)."""
+    return predict_augmented(model, x, flip=True, shift=0, batch_size=batch_size)
 
 
 def ensemble_predict(

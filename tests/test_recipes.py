@@ -8,7 +8,7 @@ import pytest
 
 from fmnist.model import build_cnn, compile_model
 from fmnist.model.errors import UnknownNameError
-from fmnist.prediction import evaluate, evaluate_probabilities, predict_flip_averaged
+from fmnist.prediction import evaluate, evaluate_probabilities, predict_augmented, predict_flip_averaged
 from fmnist.recipes import RECIPES, Recipe, get_recipe, one_cycle, run_recipe
 
 RNG = np.random.default_rng(0)
@@ -49,6 +49,27 @@ def test_flip_averaging_is_the_mean_over_mirror_images():
     np.testing.assert_allclose(averaged, by_hand, atol=1e-6)
     with pytest.raises(ValueError, match="images shaped"):
         predict_flip_averaged(model, X[:8].reshape(8, -1))
+
+
+def test_shift_averaging_is_the_mean_over_ten_views():
+    model = compile_model(build_cnn(conv_blocks=[{"filters": 4}]))
+    x = X[:8]
+    # the image moved one pixel up, down, left and right, edge pixels repeated
+    down = np.concatenate([x[:, :1], x[:, :-1]], axis=1)
+    up = np.concatenate([x[:, 1:], x[:, -1:]], axis=1)
+    right = np.concatenate([x[:, :, :1], x[:, :, :-1]], axis=2)
+    left = np.concatenate([x[:, :, 1:], x[:, :, -1:]], axis=2)
+    views = [x, up, down, left, right]
+    views += [v[:, :, ::-1] for v in views]
+    by_hand = np.mean([model.predict(v, verbose=0) for v in views], axis=0)
+    np.testing.assert_allclose(predict_augmented(model, x, flip=True, shift=1), by_hand, atol=1e-6)
+    no_flip = np.mean([model.predict(v, verbose=0) for v in views[:5]], axis=0)
+    np.testing.assert_allclose(predict_augmented(model, x, flip=False, shift=1), no_flip, atol=1e-6)
+    np.testing.assert_allclose(predict_augmented(model, x, flip=False), model.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match=r"shift must be an int >= 0, got -1"):
+        predict_augmented(model, x, shift=-1)
+    with pytest.raises(ValueError, match=r"shift must be smaller than the images \(28x28\), got 28"):
+        predict_augmented(model, x, shift=28)
 
 
 def test_evaluate_probabilities_checks_its_input():

@@ -272,6 +272,11 @@ def test_plot_time_to_accuracy(save):
         viz.plot_time_to_accuracy(runs.drop(columns="train_time"))
     with pytest.raises(ValueError, match="non-empty"):
         viz.plot_time_to_accuracy(pd.DataFrame())
+    # one front per recipe
+    runs["recipe"] = ["new", "new", "old"]
+    ax = viz.plot_time_to_accuracy(runs).axes[0]
+    fronts = {line.get_label(): list(line.get_data()[1]) for line in ax.lines}
+    assert fronts == {"new: best within the time": [0.90, 0.94], "old: best within the time": [0.89]}
 
 
 # ------------------------------------------------------------------------- regression

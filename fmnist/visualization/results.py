@@ -385,27 +385,34 @@ def plot_search_progress(curves: Mapping[str, object], target: float | None = No
 
 def plot_time_to_accuracy(runs, target: float | None = None, budget_minutes: float | None = None,
                           accuracy_column: str = "test_accuracy", ax: Axes | None = None,
-                          title: str | None = None) -> Figure:  # fmt: skip
-    """Accuracy against training minutes: one dot per run, the best-so-far front as a step line.
+                          title: str | None = None, group: str = "recipe") -> Figure:  # fmt: skip
+    """Accuracy against training minutes: one dot per run, the best-so-far front as a step line,
+    one colour (and legend prefix) per value of the ``group`` column (the recipe) when the runs
+    have more than one.
 
     Args:
         runs: records with ``train_time`` (s), ``accuracy_column`` and ``model`` (e.g.
             ``fmnist.course.speedrun.load_speedrun_runs()``).
         target: an accuracy to reach, drawn as a dashed horizontal line.
         budget_minutes: a time allowance, drawn as a dotted vertical line.
+        group: the column whose values each get a colour and a front (ignored when missing
+            or incomplete).
     """
     runs = pd.DataFrame(runs)
     missing = {"train_time", accuracy_column} - set(runs.columns)
     if runs.empty or missing:
         raise ValueError(f"runs must be a non-empty table with train_time and {accuracy_column}"
                          + (f"; missing {sorted(missing)}" if missing else ""))  # fmt: skip
-    runs = runs.sort_values("train_time")
-    minutes = runs["train_time"].to_numpy(float) / 60
-    accuracy = runs[accuracy_column].to_numpy(float)
+    groups = list(runs.groupby(group, sort=True)) if group in runs and runs[group].notna().all() else [(None, runs)]
     fig, ax = single_axes(ax, figsize=(7.5, 4.2))
-    ax.scatter(minutes, accuracy, color=palette(1)[0], s=22, zorder=3, label="one run (fixed epoch budget)")
-    ax.step(minutes, np.maximum.accumulate(accuracy), where="post", color=palette(1)[0], alpha=0.6,
-            label="best within the time")  # fmt: skip
+    for (name, part), color in zip(groups, palette(len(groups))):
+        part = part.sort_values("train_time")
+        minutes = part["train_time"].to_numpy(float) / 60
+        accuracy = part[accuracy_column].to_numpy(float)
+        prefix = f"{name}: " if len(groups) > 1 else ""
+        ax.scatter(minutes, accuracy, color=color, s=22, zorder=3, label=f"{prefix}one run (fixed epoch budget)")
+        ax.step(minutes, np.maximum.accumulate(accuracy), where="post", color=color, alpha=0.6,
+                label=f"{prefix}best within the time")  # fmt: skip
     if target is not None:
         ax.axhline(target, color=BEST_COLOR, linestyle="--", linewidth=1, label=f"target {target:.1%}")
     if budget_minutes is not None:
