@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fmnist.backend import (
-    PRECISIONS, backend_name, choose_precision, cpu_flags, cpu_has_bf16, cpu_model,
-    ensure_precision, set_precision, training_precision,
+    PRECISIONS, backend_name, choose_precision, cpu_flags, cpu_has_bf16, cpu_model, cpu_summary,
+    ensure_precision, set_precision, training_precision, vector_extensions,
 )  # fmt: skip
 from fmnist.model import build_cnn, compile_model
 from fmnist.training import set_seed
@@ -25,6 +25,25 @@ def test_cpu_facts_are_read_from_cpuinfo(tmp_path):
     assert cpu_flags(cpuinfo) == {"fpu", "avx2", "avx512_bf16"}
     assert cpu_flags(tmp_path / "missing") == frozenset()
     assert isinstance(cpu_model(), str) and cpu_model()
+
+
+def test_cpu_summary_tells_two_cpus_of_one_model_name_apart(tmp_path):
+    zen3, zen5 = tmp_path / "zen3", tmp_path / "zen5"
+    zen3.write_text("cpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: sse4_2 avx avx2 fma\n")
+    zen5.write_text("cpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nflags\t\t: avx2 avx512f avx512_bf16\n")
+    assert cpu_summary(zen3) == "AMD EPYC (family 25 model 1, AVX2)"
+    assert cpu_summary(zen5) == "AMD EPYC (family 26 model 2, AVX-512 BF16)"
+    no_numbers = tmp_path / "arm"
+    no_numbers.write_text("model name\t: Some ARM\nflags\t\t: fp asimd\n")
+    assert cpu_summary(no_numbers) == "Some ARM (no AVX2)"
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (SAPPHIRE_RAPIDS, "AMX"), (ZEN5, "AVX-512 BF16"), (AVX2 | {"avx512f"}, "AVX-512"), (AVX2, "AVX2"),
+    (frozenset({"sse4_2"}), "no AVX2"), (frozenset(), "unknown"),
+])  # fmt: skip
+def test_vector_extensions_names_the_widest(flags, expected):
+    assert vector_extensions(flags) == expected
 
 
 @pytest.mark.parametrize(

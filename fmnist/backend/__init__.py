@@ -15,7 +15,7 @@ import_backend_quietly()
 from fmnist.backend.autodiff import input_gradient, weight_gradients  # noqa: E402
 from fmnist.backend.batchnorm import FusedBatchNormalization  # noqa: E402
 from fmnist.backend.compile_defaults import COMPILE_DEFAULTS, compile_defaults  # noqa: E402
-from fmnist.backend.cpu import cpu_flags, cpu_model  # noqa: E402
+from fmnist.backend.cpu import cpu_flags, cpu_model, cpu_summary, vector_extensions  # noqa: E402
 from fmnist.backend.datasets import PREFETCH_BATCHES, tf_dataset  # noqa: E402
 from fmnist.backend.precision import (  # noqa: E402
     BF16_CPU_FLAGS, PRECISION_ENV, PRECISIONS, choose_precision, cpu_has_bf16, ensure_precision,
@@ -28,7 +28,7 @@ from fmnist.backend.runtime import (  # noqa: E402
 __all__ = [
     "BACKENDS", "BF16_CPU_FLAGS", "COMPILE_DEFAULTS", "FusedBatchNormalization", "PRECISIONS",
     "PRECISION_ENV", "PREFETCH_BATCHES", "backend_name", "choose_precision", "compile_defaults",
-    "cpu_flags", "cpu_has_bf16", "cpu_model", "enable_determinism", "ensure_precision",
+    "cpu_flags", "cpu_has_bf16", "cpu_model", "cpu_summary", "enable_determinism", "ensure_precision",
     "global_random_state", "import_backend_quietly", "input_gradient", "set_global_random_state",
-    "set_precision", "tf_dataset", "training_precision", "weight_gradients",
+    "set_precision", "tf_dataset", "training_precision", "vector_extensions", "weight_gradients",
 ]  # fmt: skip

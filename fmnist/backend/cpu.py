@@ -12,7 +12,7 @@ import functools
 import platform
 from pathlib import Path
 
-__all__ = ["CPUINFO", "cpu_flags", "cpu_model"]
+__all__ = ["CPUINFO", "cpu_flags", "cpu_model", "cpu_summary", "vector_extensions"]
 
 CPUINFO = Path("/proc/cpuinfo")
 
@@ -37,3 +37,26 @@ def cpu_flags(cpuinfo: Path = CPUINFO) -> frozenset[str]:
     """The first core's instruction-set flags (``avx2``, ``avx512_bf16``, ``amx_bf16``, ...);
     empty where ``/proc/cpuinfo`` is missing (not Linux) or lists none."""
     return frozenset((_first_value("flags", cpuinfo) or "").split())
+
+
+def vector_extensions(flags: frozenset[str] | None = None) -> str:
+    """The widest vector instructions in ``flags`` (default: this CPU's): ``"AMX"``,
+    ``"AVX-512 BF16"``, ``"AVX-512"``, ``"AVX2"`` or ``"no AVX2"`` (``"unknown"`` without flags)."""
+    flags = cpu_flags() if flags is None else flags
+    if not flags:
+        return "unknown"
+    for name, present in (("AMX", "amx_bf16" in flags), ("AVX-512 BF16", "avx512_bf16" in flags),
+                          ("AVX-512", "avx512f" in flags), ("AVX2", "avx2" in flags)):  # fmt: skip
+        if present:
+            return name
+    return "no AVX2"
+
+
+@functools.cache
+def cpu_summary(cpuinfo: Path = CPUINFO) -> str:
+    """``"AMD EPYC (family 25 model 1, AVX2)"``: the model name alone does not tell the machines
+    apart (two EPYC generations here both say "AMD EPYC"), so records carry these too."""
+    family, model = _first_value("cpu family", cpuinfo), _first_value("model", cpuinfo)
+    details = [f"family {family} model {model}"] if family and model else []
+    details.append(vector_extensions(cpu_flags(cpuinfo)))
+    return f"{cpu_model(cpuinfo)} ({', '.join(details)})"

@@ -32,6 +32,7 @@ import pandas as pd
 
 import fmnist
 from fmnist.atomic import atomic_write_text
+from fmnist.backend import cpu_summary
 from fmnist.checks import check_int
 from fmnist.course import landing
 from fmnist.course.markdown import markdown_rows
@@ -438,14 +439,10 @@ def build_reports(
 
 
 def machine_summary() -> str:
-    """CPU model and core count, for the report and benchmark headers."""
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    """CPU (model, family/model numbers, widest vector instructions) and core count, for the
+    records and the report and benchmark headers: ``"AMD EPYC (family 25 model 1, AVX2), 2
+    cores, Python 3.11.7"``."""
+    return f"{cpu_summary()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 #: Test metrics of the results table; a record with none of them (notebook 10's coverage
