@@ -202,3 +202,17 @@ def test_every_course_notebook_has_a_title_summary_and_key_figure():
         tagged = [c for c in nb["cells"] if landing.KEY_FIGURE_TAG in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1, f"{path.name}: one cell tagged {landing.KEY_FIGURE_TAG!r}"
         assert landing.key_figure({"cells": tagged}), f"{path.name}: the tagged cell has no PNG output"
+
+
+def test_a_card_shows_the_records_its_command_shares_under_the_name_without_the_number(tmp_path):
+    nbs, out = tmp_path / "notebooks", tmp_path / "reports"
+    nbs.mkdir()
+    out.mkdir()
+    _notebook(nbs / "11_speedrun.ipynb", "# 11 · Speedrun\n\nFast.")
+    (out / "11_speedrun.html").write_text("<html></html>")
+    records = _records(tmp_path / "results",
+                       {"notebook": "speedrun", "model": "speedrun seed 0", "params": 10, "test_accuracy": 0.937},
+                       {"notebook": "speedrun", "model": "speedrun seed 1", "params": 10, "test_accuracy": 0.938})
+    page = landing.write_index(out, "full", records, notebooks_dir=nbs).read_text()
+    card = page[page.index('id="card-11_speedrun"'):]
+    assert "Best test accuracy <b>0.9380</b>: speedrun seed 1" in card and "2 models recorded" in card

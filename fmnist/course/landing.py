@@ -198,7 +198,8 @@ def best_models(records: pd.DataFrame) -> dict[str, object]:
 
 def _marker_area(seconds: pd.Series, longest: float) -> np.ndarray:
     """Marker area (points^2) proportional to training time; the smallest when not recorded."""
-    return 16 + 484 * (seconds.fillna(0).to_numpy() / longest if longest > 0 else 0)
+    share = seconds.fillna(0).to_numpy() / longest if longest > 0 else np.zeros(len(seconds))
+    return 16 + 484 * share
 
 
 def write_chart(records: pd.DataFrame, path: str | Path) -> Path | None:
@@ -454,6 +455,13 @@ by notebook; the best of each group is marked. Click a column header to sort wit
 """
 
 
+def _records_key(stem: str, groups: Mapping[str, object]) -> str:
+    """The records of notebook ``stem``: its own, else those recorded under its name without
+    the number, which a command doing the same job shares with it (``fmnist speedrun`` and
+    notebook 11 both record as "speedrun")."""
+    return stem if stem in groups else stem.partition("_")[2]
+
+
 def write_index(
     out_dir: str | Path, profile: str, records: pd.DataFrame, notebooks_dir: str | Path | None = None,
     built_on: str | None = None,
@@ -484,7 +492,8 @@ def write_index(
         source = nb_dir / f"{stem}.ipynb"
         nb = read_notebook(source) if source.is_file() else None
         titles[stem] = (notebook_title(nb) if nb is not None else None) or stem
-        cards.append(_card(stem, titles[stem], out_dir, nb, groups.get(stem), best.get(stem)))
+        key = _records_key(stem, groups)
+        cards.append(_card(stem, titles[stem], out_dir, nb, groups.get(key), best.get(key)))
     chart = write_chart(records, out_dir / CHART_FILE)
     page = render_index(profile, records, cards, chart and chart.name, built_on, titles)
     return atomic_write_text(out_dir / "index.html", page)
