@@ -62,7 +62,7 @@ SPEEDRUN_END = "<!-- end of speedrun tables -->"
 #: Record fields of the speedrun seed table.
 _SPEEDRUN_COLUMNS = (
     ("seed", "Seed", "{:.0f}"), ("test_accuracy", "Test accuracy", "{:.4f}"),
-    ("single_view_accuracy", "Without flip averaging", "{:.4f}"), ("epochs", "Epochs", "{:.0f}"),
+    ("single_view_accuracy", "Single view", "{:.4f}"), ("epochs", "Epochs", "{:.0f}"),
     ("train_time", "Training (s)", "{:.1f}"), ("images_per_sec", "img/s", "{:,.0f}"),
     ("params", "Params", "{:,.0f}"), ("precision", "Precision", "{}"),
 )  # fmt: skip
