@@ -53,7 +53,8 @@ from fmnist.atomic import atomic_write_text
 from fmnist.course.benchmark.config import BenchmarkConfig
 from fmnist.course.benchmark.keras_runs import default_batch_size, resolve_presets
 from fmnist.course.benchmark.measure import load_average, lscpu_model_name, summarize, utc_now
-from fmnist.course.benchmark.runner import _check_out, _json_safe, context_notes, default_out_path
+from fmnist.course.benchmark.output import format_stats
+from fmnist.course.benchmark.runner import check_out_path, context_notes, default_out_path, json_safe
 
 SCHEMA = "fmnist-benchmark-backends/1"
 CHILD_MODULE = "fmnist.course.benchmark.backend_child"
@@ -96,7 +97,8 @@ def run_child(
             return json.load(fh)
 
 
-def _spec(cfg: BenchmarkConfig, presets: tuple[str, ...]) -> dict[str, Any]:
+def child_spec(cfg: BenchmarkConfig, presets: tuple[str, ...]) -> dict[str, Any]:
+    """The job of one backend child (:mod:`~fmnist.course.benchmark.backend_child`) for ``presets``."""
     return {"presets": list(presets), "samples": cfg.samples, "epochs": cfg.epochs,
             "batch_size": default_batch_size(), "data": cfg.data, "seed": cfg.seed,
             "regression": cfg.regression, "regression_epochs": cfg.regression_epochs}  # fmt: skip
@@ -127,7 +129,7 @@ def run_backends(
     if not isinstance(config, BenchmarkConfig) or not config.backends:
         raise ValueError("run_backends needs a BenchmarkConfig with backends, e.g. ('tensorflow', 'jax')")
     cfg = config
-    out = _check_out(default_out_path() if cfg.out is None else Path(cfg.out))
+    out = check_out_path(default_out_path() if cfg.out is None else Path(cfg.out))
     presets = resolve_presets(cfg.presets)
     started, clock, load_start = utc_now(), time.perf_counter(), load_average()
     log(f"fmnist benchmark: backends {', '.join(cfg.backends)} x {len(presets)} presets x "
@@ -137,7 +139,7 @@ def run_backends(
     for rep in range(cfg.repeats):
         forward = rep % 2 == 0
         order = cfg.backends if forward else cfg.backends[::-1]
-        spec = _spec(cfg, presets if forward else presets[::-1])
+        spec = child_spec(cfg, presets if forward else presets[::-1])
         for backend in order:
             rec = run_child(backend, spec)
             rec["repeat"] = rep
@@ -150,7 +152,7 @@ def run_backends(
     )  # fmt: skip
     result["machine"].update(load_avg_start=load_start, load_avg_end=load_average())
     result["notes"] = _notes(result, load_start)
-    result = _json_safe(result)
+    result = json_safe(result)
     atomic_write_text(out, json.dumps(result, indent=2, allow_nan=False) + "\n")
     result["out"] = str(out)
     log(format_backends(result))
@@ -235,14 +237,6 @@ def _notes(result: dict[str, Any], load_start) -> list[str]:
     return notes + context_notes(result["data"]["source"], load_start)
 
 
-def _stat(stats, fmt: str) -> str:
-    if not stats or stats.get("median") is None:
-        return "-"
-    if stats.get("n", 0) <= 1:
-        return format(stats["median"], fmt)
-    return f"{format(stats['median'], fmt)} [{format(stats['min'], fmt)}-{format(stats['max'], fmt)}]"
-
-
 def format_backends(result: dict[str, Any]) -> str:
     """The backends side by side as a plain-text table, with each one's ratio to the reference."""
     backends, ref = list(result["backends"]), result["reference"]
@@ -252,22 +246,22 @@ def format_backends(result: dict[str, Any]) -> str:
     for preset in presets:
         cells = [f"{preset} train img/s"]
         for b in backends:
-            cell = _stat(result["backends"][b]["training"][preset]["images_per_sec"], ",.0f")
+            cell = format_stats(result["backends"][b]["training"][preset]["images_per_sec"], ",.0f")
             if b != ref:
-                cell += f" ({_stat(result['ratios'][b][preset]['images_per_sec'], '.2f')}x)"
+                cell += f" ({format_stats(result['ratios'][b][preset]['images_per_sec'], '.2f')}x)"
             cells.append(cell)
         rows.append(cells)
     if all(result["backends"][b]["regression"] for b in backends):
         reg = result["backends"][backends[0]]["regression"]
         cells = [f"{reg['preset']} ms/epoch"]
         for b in backends:
-            cell = _stat(result["backends"][b]["regression"]["epoch_ms"], ".2f")
+            cell = format_stats(result["backends"][b]["regression"]["epoch_ms"], ".2f")
             if b != ref:
-                cell += f" ({_stat(result['ratios'][b].get('regression_speed'), '.2f')}x)"
+                cell += f" ({format_stats(result['ratios'][b].get('regression_speed'), '.2f')}x)"
             cells.append(cell)
         rows.append(cells)
-    rows.append(["first epoch s (" + presets[0] + ")"]
-                + [_stat(result["backends"][b]["training"][presets[0]]["first_epoch_s"], ".1f") for b in backends])
+    first_epochs = [result["backends"][b]["training"][presets[0]]["first_epoch_s"] for b in backends]
+    rows.append([f"first epoch s ({presets[0]})"] + [format_stats(s, ".1f") for s in first_epochs])
     rows.append(["steps/execution, jit"] + [
         f"{result['backends'][b]['training'][presets[0]]['steps_per_execution']}, "
         f"{result['backends'][b]['training'][presets[0]]['jit_compile']}" for b in backends])  # fmt: skip

@@ -86,7 +86,8 @@ def count_flops(model) -> dict[str, Any]:
     }
 
 
-def _time_best(fn, repeats: int) -> list[float]:
+def timed_calls(fn, repeats: int) -> list[float]:
+    """Wall seconds of ``repeats`` calls of ``fn`` after one untimed warm-up call."""
     fn()  # warm-up: thread pools, page faults, kernel selection
     times = []
     for _ in range(repeats):
@@ -112,10 +113,10 @@ def measure_gemm(n: int = 2048, repeats: int = 5, seed: int = 0, bfloat16: bool 
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
     flops = 2.0 * n**3
-    np_times = _time_best(lambda: a @ b, repeats)
+    np_times = timed_calls(lambda: a @ b, repeats)
     ta, tb = tf.constant(a), tf.constant(b)
     # .numpy() waits for the result (TF may run ops asynchronously).
-    tf_times = _time_best(lambda: tf.linalg.matmul(ta, tb).numpy(), repeats)
+    tf_times = timed_calls(lambda: tf.linalg.matmul(ta, tb).numpy(), repeats)
     result = {
         "n": n,
         "flops": flops,
@@ -124,6 +125,6 @@ def measure_gemm(n: int = 2048, repeats: int = 5, seed: int = 0, bfloat16: bool 
     }
     if bfloat16:
         ha, hb = tf.cast(ta, tf.bfloat16), tf.cast(tb, tf.bfloat16)
-        times = _time_best(lambda: tf.linalg.matmul(ha, hb).numpy(), repeats)
+        times = timed_calls(lambda: tf.linalg.matmul(ha, hb).numpy(), repeats)
         result["tensorflow_bfloat16"] = [flops / t / 1e9 for t in times]
     return result

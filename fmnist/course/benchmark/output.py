@@ -12,20 +12,24 @@ from __future__ import annotations
 from typing import Any
 
 
-def _num(value, fmt: str = ",.0f", missing: str = "-") -> str:
+def format_number(value, fmt: str = ",.0f", missing: str = "-") -> str:
+    """``value`` in ``fmt``, or ``missing`` for None (an unmeasured cell)."""
     return missing if value is None else format(value, fmt)
 
 
-def _stat(stats: dict[str, Any] | None, fmt: str = ",.0f") -> str:
+def format_stats(stats: dict[str, Any] | None, fmt: str = ",.0f") -> str:
     """``median [min-max]`` (just the median for a single repetition)."""
     if not stats or stats.get("median") is None:
         return "-"
     if stats.get("n", 0) <= 1:
-        return _num(stats["median"], fmt)
-    return f"{_num(stats['median'], fmt)} [{_num(stats['min'], fmt)}-{_num(stats['max'], fmt)}]"
+        return format_number(stats["median"], fmt)
+    median, low, high = (format_number(stats[key], fmt) for key in ("median", "min", "max"))
+    return f"{median} [{low}-{high}]"
 
 
-def _table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
+def text_table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
+    """Lines of an aligned plain-text table; columns in ``right`` (default: all but the first)
+    right-aligned."""
     right = right if right is not None else set(range(1, len(headers)))
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
@@ -51,15 +55,15 @@ def format_report(result: dict[str, Any]) -> str:
     ]
     rows = [
         [
-            r["preset"], r["method"], str(r["batch_size"]), _num(r["steps_per_execution"], "d"),
-            _stat(r["images_per_sec"]), _num(r["images_per_sec"]["spread_pct"], ".0f") + "%",
-            _num(r["cpu_per_wall"]["median"], ".2f"), _num(r["cpu_ms_per_image"]["median"], ".3f"),
-            _stat(r["first_epoch_s"], ".2f"), _num(r["gflops"]["median"], ".1f"),
-            _num(r["pct_of_gemm_peak"]["median"], ".1f"), _num(r["rss_peak_mb"], ",.0f"),
+            r["preset"], r["method"], str(r["batch_size"]), format_number(r["steps_per_execution"], "d"),
+            format_stats(r["images_per_sec"]), format_number(r["images_per_sec"]["spread_pct"], ".0f") + "%",
+            format_number(r["cpu_per_wall"]["median"], ".2f"), format_number(r["cpu_ms_per_image"]["median"], ".3f"),
+            format_stats(r["first_epoch_s"], ".2f"), format_number(r["gflops"]["median"], ".1f"),
+            format_number(r["pct_of_gemm_peak"]["median"], ".1f"), format_number(r["rss_peak_mb"], ",.0f"),
         ]
         for r in result["training"]
     ]  # fmt: skip
-    out += _table(
+    out += text_table(
         ["preset", "method", "batch", "spe", "img/s", "spread", "CPU/wall", "CPU ms/img", "1st epoch s",
          "GFLOP/s", "% peak", "peak RSS MB"],
         rows, right=set(range(2, 12)),
@@ -70,28 +74,29 @@ def format_report(result: dict[str, Any]) -> str:
         rows = []
         for r in result["ratios"]:
             target = "-" if r["target"] is None else f">= {r['target']}x " + ("met" if r["meets_target"] else "NOT met")
-            rows.append([r["preset"], r["comparison"], _stat(r["ratio"], ".2f") + "x",
-                         _stat(r.get("cpu_ratio"), ".2f") + "x", target])  # fmt: skip
-        out += _table(["preset", "comparison", "img/s ratio", "CPU-cost ratio", "target"], rows, right={2, 3})
+            rows.append([r["preset"], r["comparison"], format_stats(r["ratio"], ".2f") + "x",
+                         format_stats(r.get("cpu_ratio"), ".2f") + "x", target])  # fmt: skip
+        out += text_table(["preset", "comparison", "img/s ratio", "CPU-cost ratio", "target"], rows, right={2, 3})
     if result["inference"]:
         out += ["", f"Inference (model.predict on NumPy, batch {result['inference'][0]['batch_size']})"]
-        rows = [[r["preset"], _stat(r["images_per_sec"]), _stat(r["first_call_s"], ".2f")] for r in result["inference"]]
-        out += _table(["preset", "img/s", "first call s"], rows)
+        rows = [[r["preset"], format_stats(r["images_per_sec"]), format_stats(r["first_call_s"], ".2f")]
+                for r in result["inference"]]  # fmt: skip
+        out += text_table(["preset", "img/s", "first call s"], rows)
     reg = result.get("regression")
     if reg:
         out += ["", f"Regression net {reg['preset']} on 100 points: time per epoch "
                     f"(full profile = {reg['full_profile_epochs']} epochs)"]  # fmt: skip
         rows = [
-            [c["config"], str(c["steps_per_epoch"]), _stat(c["epoch_ms"], ".2f"),
-             _num(c["full_profile_s"], ".1f"), _num(c["speedup_vs_naive"], ".1f") + "x"]
+            [c["config"], str(c["steps_per_epoch"]), format_stats(c["epoch_ms"], ".2f"),
+             format_number(c["full_profile_s"], ".1f"), format_number(c["speedup_vs_naive"], ".1f") + "x"]
             for c in reg["configs"]
         ]  # fmt: skip
-        out += _table(["configuration", "steps/epoch", "ms/epoch", "full profile s", "vs naive"], rows)
+        out += text_table(["configuration", "steps/epoch", "ms/epoch", "full profile s", "vs naive"], rows)
     g = result["gemm"]
     out += [
         "",
-        f"GEMM {g['n']}x{g['n']} float32 (GFLOP/s): NumPy {_stat(g['numpy_gflops'], '.1f')}, "
-        f"TensorFlow {_stat(g['tensorflow_gflops'], '.1f')}; peak {g['peak_gflops']:.1f}",
+        f"GEMM {g['n']}x{g['n']} float32 (GFLOP/s): NumPy {format_stats(g['numpy_gflops'], '.1f')}, "
+        f"TensorFlow {format_stats(g['tensorflow_gflops'], '.1f')}; peak {g['peak_gflops']:.1f}",
     ]
     t = result["torch"]
     if t["available"]:

@@ -58,7 +58,7 @@ def default_out_path(kind: str = "benchmark") -> Path:
     return benchmarks_dir() / f"{kind}-{stamp}.json"
 
 
-def _check_out(out: Path) -> Path:
+def check_out_path(out: Path) -> Path:
     """``out`` if the JSON can be written there; checked first, not after the measurements."""
     if out.is_dir():
         raise ValueError(f"out {str(out)!r} is a directory; pass the JSON file path, e.g. {out / 'benchmark.json'}")
@@ -115,7 +115,7 @@ def run_benchmark(
     cfg = config if config is not None else BenchmarkConfig()
     if not isinstance(cfg, BenchmarkConfig):
         raise TypeError(f"config must be a BenchmarkConfig, got {type(cfg).__name__}")
-    out = _check_out(Path(cfg.out) if cfg.out is not None else default_out_path())
+    out = check_out_path(Path(cfg.out) if cfg.out is not None else default_out_path())
     import_backend_quietly()
     presets = resolve_presets(cfg.presets)
     started, t_start, load_start = utc_now(), time.perf_counter(), load_average()
@@ -189,7 +189,7 @@ def run_benchmark(
         "notes": _notes(source, load_start, torch_note),
         "raw": {"training": records, "inference": inference, "regression": regression},
     }
-    result = _json_safe(result)
+    result = json_safe(result)
     atomic_write_text(out, json.dumps(result, indent=2, allow_nan=False, default=str) + "\n")
     result["out"] = str(out)
     log(format_report(result))
@@ -341,12 +341,12 @@ def _gemm_summary(gemm, peak) -> dict[str, Any]:
     }
 
 
-def _json_safe(value):
+def json_safe(value):
     """NaN/inf -> None and NumPy scalars -> Python numbers (strict JSON)."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (np.generic,)):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):

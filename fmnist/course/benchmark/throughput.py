@@ -84,13 +84,13 @@ import numpy as np
 from fmnist.atomic import atomic_write_text
 from fmnist.backend import BF16_CPU_FLAGS, PRECISION_ENV, choose_precision, cpu_flags, cpu_has_bf16
 from fmnist.course.benchmark.backend_child import versions
-from fmnist.course.benchmark.backends import _spec, run_child
+from fmnist.course.benchmark.backends import child_spec, run_child
 from fmnist.course.benchmark.config import BenchmarkConfig
 from fmnist.course.benchmark.flops import count_flops, measure_gemm
 from fmnist.course.benchmark.keras_runs import benchmark_data, default_batch_size, resolve_presets
 from fmnist.course.benchmark.measure import load_average, machine_info, summarize, utc_now
-from fmnist.course.benchmark.output import _num, _stat, _table
-from fmnist.course.benchmark.runner import _check_out, _json_safe, context_notes, default_out_path
+from fmnist.course.benchmark.output import format_number, format_stats, text_table
+from fmnist.course.benchmark.runner import check_out_path, context_notes, default_out_path, json_safe
 from fmnist.course.benchmark.torch_ref import keras_trainable_params, torch_layers
 from fmnist.model import build_model, preset_layout
 
@@ -138,7 +138,7 @@ def repeat_order(jobs: list[tuple[str, str]], repeat: int) -> list[tuple[str, st
 
 
 def _fmnist_run(preset: str, cfg: BenchmarkConfig) -> dict[str, Any]:
-    spec = {**_spec(cfg, (preset,)), "regression": False}  # backend_child's spec: training only
+    spec = {**child_spec(cfg, (preset,)), "regression": False}  # backend_child's spec: training only
     # The default path as a user gets it: tensorflow, and the precision "auto" picks.
     child = run_child("tensorflow", spec, env={PRECISION_ENV: "auto"})
     return {**child["training"][0], "method": FMNIST_METHOD, "precision": child["precision"],
@@ -221,7 +221,7 @@ def run_throughput(
     if not isinstance(config, BenchmarkConfig) or not config.against_torch:
         raise ValueError("run_throughput needs a BenchmarkConfig with against_torch=True")
     cfg = config
-    out = _check_out(default_out_path("throughput") if cfg.out is None else Path(cfg.out))
+    out = check_out_path(default_out_path("throughput") if cfg.out is None else Path(cfg.out))
     if importlib.util.find_spec("torch") is None:  # looked up only: this process never imports torch
         raise RuntimeError(
             f"--against-torch needs PyTorch, which this Python ({sys.executable}) does not have; "
@@ -258,7 +258,7 @@ def run_throughput(
         **summarize_throughput(raw, gemm, presets, methods, skipped, flops),
     }  # fmt: skip
     result["notes"] = _notes(result, load_start)
-    result = _json_safe(result)
+    result = json_safe(result)
     atomic_write_text(out, json.dumps(result, indent=2, allow_nan=False) + "\n")
     result["out"] = str(out)
     log(format_throughput(result))
@@ -368,8 +368,8 @@ def format_throughput(result: dict[str, Any]) -> str:
     vs = {(r["preset"], m): s for r in result["ratios"] for m, s in r["vs"].items()}
     rows = [
         [r["preset"], r["method"] + ("*" if fastest.get(r["preset"]) == r["method"] else ""), r["precision"],
-         _stat(r["images_per_sec"]), _stat(vs.get((r["preset"], r["method"])), ".2f"),
-         _num(r["gflops"]["median"], ".1f"), _num(r["pct_of_peak"]["median"], ".1f")]
+         format_stats(r["images_per_sec"]), format_stats(vs.get((r["preset"], r["method"])), ".2f"),
+         format_number(r["gflops"]["median"], ".1f"), format_number(r["pct_of_peak"]["median"], ".1f")]
         for r in result["training"]
     ]  # fmt: skip
     spread = f"median [min-max] over {n} interleaved repeats" if n > 1 else "1 repeat (no spread)"
@@ -377,14 +377,15 @@ def format_throughput(result: dict[str, Any]) -> str:
         "",
         f"fmnist vs PyTorch: {d['samples']:,} {d['source']} images, batch {d['batch_size']}, {d['epochs']} epochs "
         f"(first excluded), one process per run; {spread}",
-        *_table(["preset", "method", "precision", "img/s", "fmnist / this", "GFLOP/s", "% of peak"], rows,
+        *text_table(["preset", "method", "precision", "img/s", "fmnist / this", "GFLOP/s", "% of peak"], rows,
                 right={3, 4, 5, 6}),
         "* the fastest PyTorch loop of the preset",
     ]  # fmt: skip
     for r in result["ratios"]:
         verdict = "met" if r["meets_target"] else "NOT met"
-        line = (f"{r['preset']}: {r['comparison']} = {_stat(r['ratio'], '.2f')}x (target >= {r['target']}x: "
-                f"{verdict}); fmnist at {_stat(r['fmnist_pct_of_peak'], '.1f')}% of the {r['fmnist_precision']} peak")
+        line = (f"{r['preset']}: {r['comparison']} = {format_stats(r['ratio'], '.2f')}x (target >= {r['target']}x: "
+                f"{verdict}); fmnist at {format_stats(r['fmnist_pct_of_peak'], '.1f')}% of the "
+                f"{r['fmnist_precision']} peak")  # fmt: skip
         if r["peak_aim_pct"] is not None:
             line += f" (aim >= {r['peak_aim_pct']:.0f}%: {'met' if r['meets_peak_aim'] else 'NOT met'})"
         out.append(line)
@@ -392,7 +393,7 @@ def format_throughput(result: dict[str, Any]) -> str:
     for precision, peak in g["peaks"].items():
         if peak is None:
             continue
-        parts = [f"{k.rsplit('_', 1)[0]} {_stat(s, '.0f')}" for k, s in g["sources"].items()
+        parts = [f"{k.rsplit('_', 1)[0]} {format_stats(s, '.0f')}" for k, s in g["sources"].items()
                  if k.endswith(f"_{precision}")]  # fmt: skip
         out.append(f"GEMM {g['n']}x{g['n']} {precision}: peak {peak:,.0f} GFLOP/s ({', '.join(parts)})")
     out += [f"skipped {s['method']}: {s['reason']}" for s in result["skipped"]]

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from fmnist.course.benchmark.flops import _time_best
+from fmnist.course.benchmark.flops import timed_calls
 from fmnist.course.benchmark.timing import current_rss_mb, epoch_fields, peak_rss_mb
 
 #: PyTorch's own thread count, saved before any run changes it (``set_num_threads`` is global).
@@ -172,5 +172,5 @@ def torch_gemm(n: int, repeats: int = 3, seed: int = 0, dtypes: tuple[str, ...] 
     result: dict[str, Any] = {"n": n, "flops": flops, "torch_threads": torch.get_num_threads()}
     for dtype in dtypes:
         ta, tb = a.to(getattr(torch, dtype)), b.to(getattr(torch, dtype))
-        result[f"torch_{dtype}"] = [flops / t / 1e9 for t in _time_best(lambda: torch.matmul(ta, tb), repeats)]
+        result[f"torch_{dtype}"] = [flops / t / 1e9 for t in timed_calls(lambda: torch.matmul(ta, tb), repeats)]
     return result
