@@ -10,6 +10,9 @@ PROFILE ?= quick
 TEST_WORKERS ?= 2
 # Extras installed into .venv: add jax,torch for the other Keras backends (.ci/run does).
 EXTRAS ?= dev
+# pip, or uv: the same pins from the same indexes, about 9x faster here (.ci/run uses it; uv
+# reads no pip.conf, so it takes local wheel folders from UV_FIND_LINKS).
+INSTALLER ?= pip
 # Runs, reports and records of this checkout go to its root (fmnist.course.paths).
 export FMNIST_HOME ?= $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
@@ -35,7 +38,12 @@ install: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+ifeq ($(INSTALLER),uv)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[$(EXTRAS)]"
+else
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+endif
 	touch $@
 
 # Offline first: the Debian package when we may install it, else a verified download.
