@@ -40,7 +40,9 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 ifeq ($(INSTALLER),uv)
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[$(EXTRAS)]"
+	@# pip compiles .pyc files at install, uv only when asked: without them, and with
+	@# PYTHONDONTWRITEBYTECODE set (as on these machines), every process compiles TensorFlow anew.
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[$(EXTRAS)]"
 else
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 endif
