@@ -467,3 +467,18 @@ def test_backends_really_run_in_their_own_processes(tmp_path):
     for b in ("tensorflow", "jax"):
         assert _is_pos(result["backends"][b]["training"]["mlp_shallow"]["images_per_sec"]["median"])
         assert _is_pos(result["backends"][b]["regression"]["epoch_ms"]["median"])
+
+
+def test_children_import_the_parents_fmnist_from_any_directory(tmp_path, monkeypatch):
+    import fmnist
+    from fmnist.course.benchmark.child_process import child_env
+
+    monkeypatch.setenv("PYTHONPATH", "/an/earlier/setting")
+    env = child_env(KERAS_BACKEND="jax")
+    assert env["KERAS_BACKEND"] == "jax" and env["PYTHONPATH"].endswith(":/an/earlier/setting")
+    assert child_env({"A": "1"}, B="2").keys() == {"A", "B", "PYTHONPATH"}
+    code = "import fmnist; print(fmnist.__file__)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == fmnist.__file__

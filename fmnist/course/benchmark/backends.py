@@ -48,8 +48,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import fmnist
 from fmnist.atomic import atomic_write_text
+from fmnist.course.benchmark.child_process import child_env
 from fmnist.course.benchmark.config import BenchmarkConfig
 from fmnist.course.benchmark.keras_runs import default_batch_size, resolve_presets
 from fmnist.course.benchmark.measure import load_average, lscpu_model_name, summarize, utc_now
@@ -75,11 +75,8 @@ def run_child(
         RuntimeError: the child failed (exit status and the end of its stderr) or timed out.
     """
     module = CHILD_MODULE if module is None else module
-    env = {**os.environ, "KERAS_BACKEND": backend, **(env or {})}
+    env = child_env(KERAS_BACKEND=backend, **(env or {}))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # The child must import this very package, wherever the current directory is.
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fmnist.__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix=f"fmnist-{backend}-") as tmp:
         spec_path, out = os.path.join(tmp, "spec.json"), os.path.join(tmp, "record.json")
         with open(spec_path, "w", encoding="utf-8") as fh:

@@ -36,8 +36,8 @@ from typing import Any
 import keras
 import numpy as np
 
-import fmnist
 from fmnist.atomic import atomic_write_text
+from fmnist.course.benchmark.child_process import child_env
 from fmnist.course.benchmark.measure import EpochTimer, current_rss_mb, epoch_fields, onednn_enabled, peak_rss_mb
 from fmnist.data import DatasetError, load_splits, reshape_for, subset
 from fmnist.model import PRESETS, build_model, compile_model, get_preset, preset_layout
@@ -211,10 +211,7 @@ def run_keras_naive_tf_defaults(
     Raises:
         RuntimeError: the child failed (its exit status and the end of its stderr).
     """
-    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
-    # The child must import this very package, wherever the current directory is.
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fmnist.__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    env = child_env({k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"})
     with tempfile.TemporaryDirectory(prefix="fmnist-naive-") as tmp:
         data, out = os.path.join(tmp, "data.npz"), os.path.join(tmp, "record.json")
         np.savez(data, x=x, y=y)
