@@ -47,7 +47,8 @@ from fmnist.training import TrainResult
 
 __all__ = [
     "COMPARE_COLUMNS", "classification_summary", "compare", "confusion", "cv_vs_ensemble",
-    "ensemble_predict", "evaluate", "most_confused", "predict_classes", "regression_metrics", "regression_references", "regression_table",
+    "ensemble_predict", "evaluate", "most_confused", "predict_classes", "regression_metrics",
+    "regression_references", "regression_table",
 ]  # fmt: skip
 
 COMPARE_COLUMNS = ("Architecture", "Params", "Epochs", "Train time (s)", "Test loss", "Test accuracy")

@@ -2,9 +2,9 @@
 
 This module only *computes*; :mod:`fmnist.visualization` draws the results. It runs on every
 Keras backend: the gradients come from :func:`fmnist.backend.input_gradient`, the rest is
-``keras.ops`` and NumPy. All functions work on functional Keras models (built with an explicit ``keras.Input``, as every builder in
-:mod:`fmnist.model` does) and use the layer names of the contract (``hidden_i``, ``conv_i``,
-``pool_i``, ``output``).
+``keras.ops`` and NumPy. All functions work on functional Keras models (built with an explicit
+``keras.Input``, as every builder in :mod:`fmnist.model` does) and use the layer names of the
+contract (``hidden_i``, ``conv_i``, ``pool_i``, ``output``).
 
 Example::
 

@@ -77,7 +77,8 @@ def coverage_table(mean: Any, std: Any, x: Any, y: Any, z: float = 2.0, noise_st
     for name, a in (("mean", mean), ("std", std), ("x", x), ("y", y)):
         check_finite(a, name)
         if len(a) != len(mean) or not len(a):
-            raise ValueError(f"mean, std, x and y must have the same N >= 1 points; {name} has {len(a)}, mean {len(mean)}")
+            raise ValueError(f"mean, std, x and y must have the same N >= 1 points; "
+                             f"{name} has {len(a)}, mean {len(mean)}")
     if (std < 0).any():
         raise ValueError("std must be >= 0")
     z = check_real(z, "z", 0, low_open=True)

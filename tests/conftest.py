@@ -25,8 +25,9 @@ if os.environ.get("KERAS_BACKEND") == "jax" and "JAX_COMPILATION_CACHE_DIR" not 
     os.environ["JAX_COMPILATION_CACHE_DIR"] = _JAX_CACHE
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
-import numpy as np
-import pytest
+# after the environment above: it must be set before anything imports TF, Keras or matplotlib
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 
 def _real_data_available() -> bool:

@@ -69,13 +69,15 @@ def test_check_labels_accepts_integers_and_integer_valued_floats():
 @pytest.mark.parametrize(
     "y, error, message",
     [
-        ([0.0, 1.5], TypeError, r"^y must be integer class labels \(integer-valued floats such as 2.0 are accepted\), got 1.5$"),
+        ([0.0, 1.5], TypeError,
+         r"^y must be integer class labels \(integer-valued floats such as 2.0 are accepted\), got 1.5$"),
         ([0.0, np.nan], TypeError, r"got nan$"),
         ([0.0, np.inf], TypeError, r"got inf$"),
         ([True, False], TypeError, r"^y must be integer class labels, got dtype bool$"),
         (["a", "b"], TypeError, r"^y must be integer class labels, got dtype <U1$"),
         (np.eye(3), ValueError, r"^y has shape \(3, 3\): pass integer class labels \(N,\), not one-hot vectors$"),
-        (np.zeros((2, 1, 1), int), ValueError, r"^y must be integer class labels of shape \(N,\) or \(N, 1\), got shape \(2, 1, 1\)$"),
+        (np.zeros((2, 1, 1), int), ValueError,
+         r"^y must be integer class labels of shape \(N,\) or \(N, 1\), got shape \(2, 1, 1\)$"),
         (3, ValueError, r"got shape \(\)$"),
         ([-1, 2], ValueError, r"^y must be integer class labels >= 0, got values in \[-1, 2\]$"),
     ],
@@ -87,7 +89,8 @@ def test_check_labels_rejects_naming_the_rule(y, error, message):
 
 def test_check_labels_range_and_note():
     # The wording train() uses for labels outside the model's classes.
-    with pytest.raises(ValueError, match=r"^y must be integer class labels in \[0, 10\) for model 'm', got values in \[3, 12\]$"):
+    with pytest.raises(ValueError, match=r"^y must be integer class labels in \[0, 10\) for model 'm', "
+                                         r"got values in \[3, 12\]$"):
         check_labels(np.arange(3, 13.0), "y", n_classes=10, note=" for model 'm'")
     assert check_labels([0, 9], "y", n_classes=10).tolist() == [0, 9]
 
@@ -117,7 +120,8 @@ def test_split_report_needs_a_name_for_every_class():
 def test_make_dataset_rejects_empty_x(shuffle):
     import fmnist.data as fd
 
-    with pytest.raises(ValueError, match=r"^make_dataset: x has shape \(0, 784\): need at least one sample \(N >= 1\)$"):
+    with pytest.raises(ValueError, match=r"^make_dataset: x has shape \(0, 784\): "
+                                         r"need at least one sample \(N >= 1\)$"):
         fd.make_dataset(np.zeros((0, 784), np.float32), np.zeros(0, int), shuffle=shuffle)
 
 

@@ -277,7 +277,8 @@ def test_train_resume_ends_as_the_uninterrupted_run(tiny_runs, tmp_path, capsys)
     assert sorted(p.name for p in cut.iterdir()) == sorted(p.name for p in whole.iterdir())
     result, reference = (json.loads((d / "result.json").read_text()) for d in (cut, whole))
     timing = {"train_time", "images_per_sec"}
-    assert {k: v for k, v in result.items() if k not in timing} == {k: v for k, v in reference.items() if k not in timing}
+    assert ({k: v for k, v in result.items() if k not in timing}
+            == {k: v for k, v in reference.items() if k not in timing})
     pd.testing.assert_frame_equal(pd.read_csv(cut / "history.csv"), pd.read_csv(whole / "history.csv"))
     for a, b in zip(load_model(cut / "model.keras").get_weights(), load_model(whole / "model.keras").get_weights()):
         np.testing.assert_array_equal(a, b)

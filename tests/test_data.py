@@ -164,7 +164,8 @@ def test_a_named_directory_without_the_files_is_an_error_not_skipped(fake_spec, 
     info = fd.dataset_info("mnist", typo)
     assert info["found"] is False and str(typo) in info["error"] and info["searched"] == [str(typo)]
     monkeypatch.setenv("FMNIST_DATA_DIR", str(partial))
-    with pytest.raises(fd.DatasetNotFoundError, match=r"given by \$FMNIST_DATA_DIR: .*partial lacks .*partial/mnist does not exist.*unset FMNIST_DATA_DIR"):
+    with pytest.raises(fd.DatasetNotFoundError, match=r"given by \$FMNIST_DATA_DIR: .*partial lacks "
+                                                   r".*partial/mnist does not exist.*unset FMNIST_DATA_DIR"):
         fd.load_dataset("mnist")
     assert fd.find_dataset("mnist", data_dir=directory) == directory  # data_dir wins over the variable
 

@@ -65,7 +65,8 @@ def test_evaluate_bad_input():
     x = np.zeros((4, 784), dtype=np.float32)
     with pytest.raises(InputShapeError, match="expects"):
         evaluate(model, x.reshape(4, 28, 28, 1), np.zeros(4))
-    with pytest.raises(ValueError, match=r"y must be integer class labels in \[0, 3\) for model .*got values in \[0, 3\]"):
+    with pytest.raises(ValueError, match=r"y must be integer class labels in \[0, 3\) for model "
+                                         r".*got values in \[0, 3\]"):
         evaluate(model, x, np.array([0, 1, 2, 3]))
     with pytest.raises(ValueError, match="4 samples but y has 3"):
         evaluate(model, x, np.zeros(3))
@@ -140,7 +141,8 @@ def test_compare_builds_the_seed_table():
     assert table.loc[1, "Test accuracy"] == pytest.approx(evaluate(cnn, x_mlp.reshape(-1, 28, 28, 1), y)["accuracy"])
     assert table.loc[0, "Test loss"] == pytest.approx(evaluate(mlp, x_mlp, y)["loss"])
     assert np.isnan(table.loc[2, "Test loss"])
-    ranked = compare([{"name": "x", "test_accuracy": 0.5}, {"name": "y", "test_accuracy": 0.8}], sort_by="Test accuracy")
+    ranked = compare([{"name": "x", "test_accuracy": 0.5}, {"name": "y", "test_accuracy": 0.8}],
+                     sort_by="Test accuracy")
     assert list(ranked["Architecture"]) == ["y", "x"]
     with pytest.raises(ValueError, match="sort_by must be one of"):
         compare({"a": {}}, sort_by="accuracy")
@@ -351,13 +353,15 @@ def test_labels_follow_the_shared_rule_integer_valued_floats_accepted():
     assert evaluate(model, x, y.astype(np.float32)) == evaluate(model, x, y)
     assert evaluate(model, x, y[:, None].astype(float)) == evaluate(model, x, y)
     np.testing.assert_array_equal(confusion(y.astype(float), y), confusion(y, y))
-    with pytest.raises(TypeError, match=r"y must be integer class labels \(integer-valued floats such as 2.0 are accepted\), got 0.5"):
+    with pytest.raises(TypeError, match=r"y must be integer class labels \(integer-valued floats "
+                                        r"such as 2.0 are accepted\), got 0.5"):
         evaluate(model, x, np.full(20, 0.5))
     with pytest.raises(TypeError, match=r"y_pred must be integer class labels .*got nan"):
         confusion([0, 1], [0.0, np.nan])
     with pytest.raises(TypeError, match=r"y_true must be integer class labels, got dtype bool"):
         classification_summary(np.array([True, False]), [0, 1], class_names=("x", "y"))
-    with pytest.raises(ValueError, match=r"y must be integer class labels in \[0, 8\) for model .*got values in \[-1, 1\]"):
+    with pytest.raises(ValueError, match=r"y must be integer class labels in \[0, 8\) for model "
+                                         r".*got values in \[-1, 1\]"):
         evaluate(model, x[:2], np.array([-1, 1]))
     with pytest.raises(ValueError, match=r"y_true must be integer class labels >= 0, got values in \[-1, 1\]"):
         confusion([-1, 1], [0, 1])

@@ -94,7 +94,8 @@ def test_gradient_norms_rejects_an_empty_batch_and_bad_labels(batch):
     # deep inside Keras/TF.
     x, y = batch
     model = gradients._build_deep_thin("he", "relu", 0)
-    with pytest.raises(ValueError, match=r"gradient_norms: x has shape \(0, 784\): need at least one sample \(N >= 1\)"):
+    with pytest.raises(ValueError, match=r"gradient_norms: x has shape \(0, 784\): "
+                                         r"need at least one sample \(N >= 1\)"):
         gradients.gradient_norms(model, x[:0], y[:0])
     with pytest.raises(ValueError, match="not one-hot vectors"):
         gradients.gradient_norms(model, x[:4], np.eye(10)[y[:4]])

@@ -47,7 +47,8 @@ def test_without_flagged_returns_what_it_dropped():
 
 @pytest.mark.parametrize("call, error, match", [
     (lambda: la.find_label_issues([0, 1], [[0.5, 0.6], [0.5, 0.5]]), ValueError, "sum to 1 per row; row 0"),
-    (lambda: la.find_label_issues([0], [[0.5, 0.5], [0.5, 0.5]]), ValueError, "labels has 1 samples but pred_probs has 2"),
+    (lambda: la.find_label_issues([0], [[0.5, 0.5], [0.5, 0.5]]), ValueError,
+     "labels has 1 samples but pred_probs has 2"),
     (lambda: la.find_label_issues([], np.zeros((0, 2))), ValueError, "at least one sample"),
     (lambda: la.find_label_issues([0, 0], [[0.9, 0.1], [0.8, 0.2]]), ValueError, r"classes \[1\] never occur"),
     (lambda: la.label_issue_table([5], [0, 1], [[0.5, 0.5], [0.5, 0.5]]), ValueError, r"indices must lie in \[0, 2\)"),

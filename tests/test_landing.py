@@ -68,7 +68,8 @@ def site(tmp_path):
               _image_cell(FIRST), _image_cell(TAGGED, FIRST, tags=["key-figure"]),
               summary="CNNs, chosen on dev, tested once.")  # fmt: skip
     _notebook(nbs / "07_regression.ipynb",
-              "# 07 · Regression\n\nA small [network](https://x.org) learns **a 1-D function**. More text.")  # fmt: skip
+              "# 07 · Regression\n\nA small [network](https://x.org) learns "
+              "**a 1-D function**. More text.")  # fmt: skip
     for stem in ("05_cnn", "07_regression"):
         (out / f"{stem}.html").write_text("<html></html>")
         landing.write_thumbnail(landing.read_notebook(nbs / f"{stem}.ipynb"), out, stem)
@@ -152,7 +153,8 @@ def test_the_chart_is_written_and_referenced(site):
 
 def test_no_chart_without_accuracies_and_a_stale_one_is_removed(site, tmp_path):
     out, _ = site
-    records = _records(tmp_path / "regression", {"notebook": "07_regression", "model": "m", "params": 9, "test_mse": 0.1})
+    records = _records(tmp_path / "regression",
+                       {"notebook": "07_regression", "model": "m", "params": 9, "test_mse": 0.1})
     page = landing.write_index(out, "full", records, notebooks_dir=tmp_path / "notebooks").read_text()
     assert not (out / landing.CHART_FILE).exists() and landing.CHART_FILE not in page
     page = landing.write_index(out, "full", records.iloc[:0], notebooks_dir=tmp_path / "notebooks").read_text()
@@ -179,10 +181,12 @@ def test_summary_and_title_fallbacks():
     assert landing.notebook_title(nb) == "01 · Data"
     summary = landing.notebook_summary(nb)
     assert summary.startswith("fmnist loads x") and summary.endswith("…") and len(summary) == landing.SUMMARY_CHARS
-    nb = {"cells": [{"cell_type": "markdown", "source": "# T\n\nWe train cnn_best and mlp_best, **twice**. Then _more_."}]}
+    nb = {"cells": [{"cell_type": "markdown",
+                     "source": "# T\n\nWe train cnn_best and mlp_best, **twice**. Then _more_."}]}
     assert landing.notebook_summary(nb) == "We train cnn_best and mlp_best, twice."  # names keep their _
     assert landing.notebook_title({"cells": []}) is None and landing.notebook_summary({"cells": []}) is None
-    assert landing.key_figure({"cells": [{"cell_type": "code", "outputs": [{"data": {"image/png": "bm90IGEgcG5n"}}]}]}) is None
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"data": {"image/png": "bm90IGEgcG5n"}}]}]}
+    assert landing.key_figure(nb) is None
 
 
 def test_build_reports_extracts_the_exported_notebooks_key_figure(tmp_path):

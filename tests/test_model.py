@@ -463,5 +463,6 @@ def test_a_loaded_model_runs_with_this_backends_compile_defaults(tmp_path):
     assert loaded.steps_per_execution == fm.DEFAULT_STEPS_PER_EXECUTION
     assert loaded.jit_compile is fm.DEFAULT_JIT_COMPILE
     assert isinstance(loaded.optimizer, keras.optimizers.Adam) and loaded.compiled
-    np.testing.assert_allclose(loaded.predict(np.ones((2, 784)), verbose=0), model.predict(np.ones((2, 784)), verbose=0), atol=1e-6)
+    np.testing.assert_allclose(loaded.predict(np.ones((2, 784)), verbose=0),
+                               model.predict(np.ones((2, 784)), verbose=0), atol=1e-6)
     assert load_model(tmp_path / "m.keras", compile=False).compiled is False

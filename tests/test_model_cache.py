@@ -31,7 +31,8 @@ def _run(cache, configs=CONFIGS, train=TRAIN, seed=0, epochs=2, log=None):
 
 
 def _entries(cache):
-    return sorted(p.name for p in cache.directory.iterdir() if not p.name.startswith(".")) if cache.directory.exists() else []
+    return (sorted(p.name for p in cache.directory.iterdir() if not p.name.startswith("."))
+            if cache.directory.exists() else [])
 
 
 @pytest.fixture
@@ -60,7 +61,8 @@ def test_second_run_loads_instead_of_training(tmp_path, counted):
         a, b = first.results[name], second.results[name]
         np.testing.assert_allclose(a.history.to_numpy(float), b.history.to_numpy(float))
         assert list(a.history.index) == list(b.history.index) == [1, 2]
-        assert (a.epochs_run, a.best_epoch, a.params, a.wall_time) == (b.epochs_run, b.best_epoch, b.params, b.wall_time)
+        assert ((a.epochs_run, a.best_epoch, a.params, a.wall_time)
+                == (b.epochs_run, b.best_epoch, b.params, b.wall_time))
         for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
             np.testing.assert_array_equal(wa, wb)
         for layer in first.initial_weights[name]:

@@ -1,4 +1,5 @@
-"""fmnist.course.profiles and fmnist.course.notebook: the two profiles, their selection and the notebook start-up call."""
+"""fmnist.course.profiles and fmnist.course.notebook: the two profiles, their selection and the
+notebook start-up call."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def test_tuning_budget_per_layout():
 @pytest.mark.parametrize("layout", ["cnnn", "CNN", "rnn", ""])
 def test_tuning_budget_rejects_unknown_layouts(layout):
     # a typo used to get the MLP budget without a word
-    with pytest.raises(ValueError, match=rf"^unknown layout {layout!r}; valid layouts: 'mlp', 'cnn', 'regression', None$"):
+    with pytest.raises(ValueError, match=rf"^unknown layout {layout!r}; "
+                                         r"valid layouts: 'mlp', 'cnn', 'regression', None$"):
         get_profile("full").tuning_budget(layout)
 
 

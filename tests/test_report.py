@@ -245,7 +245,8 @@ def test_resume_skips_the_notebooks_whose_report_is_current(tmp_path):
     nbdir.mkdir()
     for name in ("01_a", "02_b"):  # each execution appends its name to ran.txt
         _notebook(nbdir / f"{name}.ipynb", f"open({str(ran)!r}, 'a').write('{name}\\n')")
-    build = lambda **kw: report.build_reports("quick", out_dir=out, notebooks_dir=nbdir, log=lambda *_: None, **kw)
+    def build(**kw):
+        return report.build_reports("quick", out_dir=out, notebooks_dir=nbdir, log=lambda *_: None, **kw)
     build(resume=True)  # nothing stamped yet: both run
     assert ran.read_text().split() == ["01_a", "02_b"]
     stamp = json.loads((out / ".stamps" / "02_b.json").read_text())

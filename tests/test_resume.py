@@ -58,7 +58,8 @@ def _run(tmp_path, name, interrupt_after=None, seed=3, extra=(), **kwargs):
     x, y = blobs()
     extra = list(extra) + ([_Interrupt(interrupt_after)] if interrupt_after else [])
     options = dict(epochs=6, batch_size=32, seed=seed, patience=None, backup_dir=tmp_path / name / "backup",
-                   csv_path=tmp_path / name / "history.csv", checkpoint_path=tmp_path / name / "best.keras")  # fmt: skip
+                   csv_path=tmp_path / name / "history.csv",
+                   checkpoint_path=tmp_path / name / "best.keras")  # fmt: skip
     options.update(kwargs)
     result = train(model, (x[:200], y[:200]), (x[200:], y[200:]), callbacks=extra, **options)
     return result, model

@@ -13,7 +13,15 @@ import tensorflow as tf  # a hard dependency (tf.data); its determinism switch i
 import fmnist.training
 from fmnist.backend import backend_name
 from fmnist.data import build_augmentation
-from fmnist.model import PRESETS, InputShapeError, build_mlp, build_model, build_regression_net, compile_model, load_model
+from fmnist.model import (
+    PRESETS,
+    InputShapeError,
+    build_mlp,
+    build_model,
+    build_regression_net,
+    compile_model,
+    load_model,
+)
 from fmnist.training import (
     CVResult,
     TrainingDivergedError,

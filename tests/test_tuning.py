@@ -238,7 +238,8 @@ def test_resume_refuses_other_data_patience_or_tuner_kwargs(space, data, tmp_pat
     kw = {"max_trials": 1, "tuner_kwargs": {"max_consecutive_failed_trials": 5}}
     _search(space, "kerastuner", "random", data, tmp_path, **kw)
     assert _search(space, "kerastuner", "random", data, tmp_path, **kw).trials_run == 0
-    with pytest.raises(ValueError, match=r"different tuner_kwargs \(\{'max_consecutive_failed_trials': 5\} there, \{\} now"):
+    with pytest.raises(ValueError, match=r"different tuner_kwargs "
+                                         r"\(\{'max_consecutive_failed_trials': 5\} there, \{\} now"):
         _search(space, "kerastuner", "random", data, tmp_path, max_trials=1)
     # A search.json written before tuner_kwargs was recorded: compared with the default then in effect.
     path = tmp_path / "kerastuner_random" / "search.json"

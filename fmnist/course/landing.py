@@ -231,7 +231,8 @@ def write_chart(records: pd.DataFrame, path: str | Path) -> Path | None:
         ax.annotate(group["model"].iloc[best], (group["params"].iloc[best], group["accuracy"].iloc[best]),
                     xytext=(radius + 3, 0), textcoords="offset points", va="center", fontsize=7,
                     color=f"C{i % 10}", zorder=3,  # over the markers, readable on a white patch
-                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})  # fmt: skip
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                          "alpha": 0.8})  # fmt: skip
     ax.set_xscale("log")
     ax.set_xlabel("parameters (log scale)")
     ax.set_ylabel("test accuracy")
@@ -347,7 +348,8 @@ def _table(records: pd.DataFrame, best: Mapping[str, object], titles: Mapping[st
         why = f"{_criterion(group)} of {notebook}"
         for index, row in group.iterrows():
             is_best = best.get(notebook) == index
-            cells = [_model_cell(row, why if is_best else None) if field == "model" else _cell(row.get(field), fmt, field)
+            cells = [_model_cell(row, why if is_best else None) if field == "model"
+                     else _cell(row.get(field), fmt, field)
                      for field, _, fmt in columns]  # fmt: skip
             rows.append(f'<tr class="result{" best" if is_best else ""}">{"".join(cells)}</tr>')
         bodies.append(f'<tbody data-notebook="{name}">\n' + "\n".join(rows) + "\n</tbody>")

@@ -12,9 +12,9 @@ is never read; it is retrained and stored under its new key.
 An entry is a directory ``<cache>/<key>/`` with the model (``model.keras``), its history, the
 :class:`~fmnist.training.TrainResult` scalars, the initial kernels and the key's parts in
 readable form. It is written in a temporary sibling directory and renamed into place, so an
-interrupted run never leaves a half-written entry (``fmnist.atomic.atomic_directory``); a damaged one is ignored (and retrained).
-The cache lives in ``runs/model_cache`` (``fmnist.course.paths.runs_dir``) and is never
-committed.
+interrupted run never leaves a half-written entry (``fmnist.atomic.atomic_directory``); a
+damaged one is ignored (and retrained). The cache lives in ``runs/model_cache``
+(``fmnist.course.paths.runs_dir``) and is never committed.
 """
 
 from __future__ import annotations

@@ -58,8 +58,9 @@ class Profile:
     def summary(self) -> str:
         """The profile in one line, as each notebook's first cell prints it.
 
-        >>> get_profile("quick").summary()
-        'quick profile: MLPs 6,000 images x 2 epochs, CNNs 2,000 x 2 (best 2), batch 128, no early stopping, 3 tuning trials'
+        >>> get_profile("quick").summary()  # doctest: +NORMALIZE_WHITESPACE
+        'quick profile: MLPs 6,000 images x 2 epochs, CNNs 2,000 x 2 (best 2), batch 128, no early stopping,
+        3 tuning trials'
         """
         def images(subset):
             return "all" if subset is None else f"{subset:,}"

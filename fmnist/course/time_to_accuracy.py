@@ -30,7 +30,8 @@ def seed_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def time_to_accuracy(runs: pd.DataFrame | Iterable[Mapping[str, Any]], minutes: Iterable[float] = (1, 2, 5, 10, 30),
-                     time_column: str = "train_time", accuracy_column: str = "test_accuracy") -> pd.DataFrame:  # fmt: skip
+                     time_column: str = "train_time",
+                     accuracy_column: str = "test_accuracy") -> pd.DataFrame:  # fmt: skip
     """The best accuracy among ``runs`` whose training took at most each of ``minutes``.
 
     Each run is a fixed budget trained to its end (one-cycle schedules are not scored
@@ -97,6 +98,7 @@ def speedrun_markdown(results: pd.DataFrame) -> str:
             if pd.isna(row["accuracy"]):
                 lines.append(f"| {row['minutes']:g} | no run this short | | |")
             else:
-                lines.append(f"| {row['minutes']:g} | {row['accuracy']:.4f} | {row['train_time']:.1f} | {row['epochs']:.0f} |")
+                lines.append(f"| {row['minutes']:g} | {row['accuracy']:.4f} | "
+                             f"{row['train_time']:.1f} | {row['epochs']:.0f} |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -68,11 +68,13 @@ from fmnist.visualization.trust import (
 __all__ = [
     "history_frame", "plot_activation_maximization",
     "plot_activation_patterns", "plot_activation_profiles", "plot_activation_trace",
-    "plot_class_distribution", "plot_confusion_matrix", "plot_corruption_accuracy", "plot_feature_maps", "plot_field_comparison",
+    "plot_class_distribution", "plot_confusion_matrix", "plot_corruption_accuracy",
+    "plot_feature_maps", "plot_field_comparison",
     "plot_filters",
     "plot_grad_cam", "plot_grad_cam_grid", "plot_gradient_norm_history", "plot_gradient_norms",
     "plot_images", "plot_learning_curves", "plot_matrix_products", "plot_mean_corruption_accuracy",
     "plot_model_comparison",
     "plot_predictions", "plot_receptive_fields", "plot_regression", "plot_reliability_diagram", "plot_saliency",
-    "plot_search_progress", "plot_time_to_accuracy", "plot_tuning_results", "plot_uncertainty", "plot_weight_histograms", "style", "style_rc",
+    "plot_search_progress", "plot_time_to_accuracy", "plot_tuning_results", "plot_uncertainty",
+    "plot_weight_histograms", "style", "style_rc",
 ]  # fmt: skip

@@ -130,7 +130,8 @@ def plot_uncertainty(x_grid, bands: Mapping[str, tuple], train=None, test=None, 
                            linewidth=0, label=f"mean +- {z:g} sigma")  # fmt: skip
         panel.plot(x_grid, mean, color=colors[2], linewidth=2, label="mean")
         for pair, style, what in ((train, {"s": 14, "color": colors[0]}, "train"),
-                                  (test, {"s": 18, "facecolors": "none", "edgecolors": colors[1]}, "test")):  # fmt: skip
+                                  (test, {"s": 18, "facecolors": "none",
+                                          "edgecolors": colors[1]}, "test")):  # fmt: skip
             if pair is not None:
                 panel.scatter(np.ravel(pair[0]), np.ravel(pair[1]), label=what, **style)
         panel.set_title(str(label))
