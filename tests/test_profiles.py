@@ -4,10 +4,12 @@ notebook start-up call."""
 from __future__ import annotations
 
 import dataclasses
+import doctest
 import re
 
 import pytest
 
+from fmnist.course import profiles
 from fmnist.course.notebook import start_notebook
 from fmnist.course.profiles import PROFILE_ENV, PROFILES, get_profile
 
@@ -71,3 +73,8 @@ def test_start_notebook_seeds_and_returns_the_profile():
     first = np.random.random()
     start_notebook(seed=3, profile="quick")
     assert profile is PROFILES["quick"] and np.random.random() == first
+
+
+def test_the_docstring_examples_hold():
+    failed, attempted = doctest.testmod(profiles, report=False)
+    assert attempted >= 4 and failed == 0
