@@ -371,7 +371,7 @@ def test_tune_seeds_checks_names_tolerance_and_goal_before_any_search(capsys, tm
 def test_tune_seeds_writes_the_comparison_record(capsys, tmp_path):
     out = tmp_path / "seeds.json"
     code = main(["tune-seeds", "--space", "mlp", "--searches", "kerastuner:random", "talos:random",
-                 "--seeds", "0", "1", "--max-trials", "2", "--epochs", "1", "--subset", "300",
+                 "--seeds", "0", "1", "--max-trials", "1", "--epochs", "1", "--subset", "300",
                  "--goal", "0.5", "--profile", "quick", "--directory", str(tmp_path), "--out", str(out)])
     assert code == 0
     assert "seed 1 talos:random" in capsys.readouterr().out

@@ -529,12 +529,12 @@ def test_repeat_searches_runs_each_seed_in_its_own_directory_and_resumes(space, 
 
     x, y, x_val, y_val = data
     seen = []
-    kwargs = {"seeds": [0, 1], "max_trials": 2, "epochs": 1, "directory": tmp_path}
+    kwargs = {"seeds": [0, 1], "max_trials": 1, "epochs": 1, "directory": tmp_path}
     searches = {"random": ("kerastuner", "random"), "talos": ("talos", "random")}
     runs = repeat_searches(space, searches, x, y, x_val, y_val,
                            on_search_end=lambda seed, name, r: seen.append((seed, name, r.trials_run)),
                            **kwargs)  # fmt: skip
-    assert seen == [(0, "random", 2), (0, "talos", 2), (1, "random", 2), (1, "talos", 2)]
+    assert seen == [(0, "random", 1), (0, "talos", 1), (1, "random", 1), (1, "talos", 1)]
     assert {p.name for p in tmp_path.iterdir()} == {
         "kerastuner_random_seed0", "talos_random_seed0", "kerastuner_random_seed1", "talos_random_seed1"}
     for name in searches:  # the seed reaches the search: other configurations are drawn
