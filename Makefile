@@ -25,8 +25,9 @@ demo: data
 
 test: unit nbval
 
+# --dist loadgroup: the tests of one xdist_group run on one worker and share its session fixtures.
 unit: data
-	$(BIN)/pytest -n $(TEST_WORKERS) tests
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup tests
 
 # One notebook per worker (--dist loadscope keeps a notebook's cells, and its kernel, together).
 nbval: data

@@ -84,9 +84,7 @@ def _seed_everything():
 SPEEDRUN_EVAL_IMAGES = 1_000
 
 
-@pytest.fixture
-def small_speedrun_eval(monkeypatch):
-    """The course's speedrun data with the evaluation split cut to SPEEDRUN_EVAL_IMAGES."""
+def _cut_speedrun_eval(monkeypatch) -> None:
     from fmnist.course import speedrun
 
     real = speedrun.speedrun_data
@@ -96,4 +94,34 @@ def small_speedrun_eval(monkeypatch):
         return train, (x_eval[:SPEEDRUN_EVAL_IMAGES], y_eval[:SPEEDRUN_EVAL_IMAGES])
 
     monkeypatch.setattr(speedrun, "speedrun_data", smaller)
+
+
+@pytest.fixture
+def small_speedrun_eval(monkeypatch):
+    """The course's speedrun data with the evaluation split cut to SPEEDRUN_EVAL_IMAGES."""
+    _cut_speedrun_eval(monkeypatch)
     return SPEEDRUN_EVAL_IMAGES
+
+
+#: The seeds of :func:`speedrun_runs_dir`.
+SPEEDRUN_SEEDS = (0, 1)
+
+
+@pytest.fixture(scope="session")
+def speedrun_runs_dir(tmp_path_factory):
+    """A runs directory whose model cache holds the quick 1-epoch speedrun on the dev split for
+    each of SPEEDRUN_SEEDS, trained once per session (group the tests that use it with
+    ``@pytest.mark.xdist_group("speedrun")``, so they share one worker and one training), and
+    the fields of those first runs, by seed."""
+    from fmnist.course import speedrun
+    from fmnist.course.model_cache import CACHE_DIRNAME, ModelCache
+    from fmnist.recipes import get_recipe
+
+    runs = tmp_path_factory.mktemp("speedrun_runs")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _cut_speedrun_eval(monkeypatch)
+        cache = ModelCache(runs / CACHE_DIRNAME)
+        first = {seed: speedrun.run_and_record(get_recipe("speedrun"), seed=seed, split="dev", profile="quick",
+                                               epochs=1, record=False, cache=cache)[1]
+                 for seed in SPEEDRUN_SEEDS}  # fmt: skip
+    return runs, first

@@ -99,13 +99,19 @@ def train_spy(monkeypatch):
 
 
 @pytest.mark.realdata
-def test_speedrun_records_every_seed(monkeypatch, tmp_path, capsys, small_speedrun_eval):
+@pytest.mark.xdist_group("speedrun")
+def test_speedrun_records_every_seed(monkeypatch, tmp_path, capsys, small_speedrun_eval, speedrun_runs_dir):
     from fmnist.course import report
     from fmnist.backend import choose_precision
+    from fmnist.course.model_cache import CACHE_ENV
+    from fmnist.course.paths import RUNS_ENV
     from fmnist.course.speedrun import load_speedrun_runs
     from fmnist.course.profiles import get_profile
 
     monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path / "results"))
+    # The course's model cache, holding both seeds already: the command trains nothing.
+    monkeypatch.setenv(RUNS_ENV, str(speedrun_runs_dir[0]))
+    monkeypatch.setenv(CACHE_ENV, "on")
     code = main(["speedrun", "--profile", "quick", "--seeds", "0", "1", "--split", "dev", "--epochs", "1"])
     assert code == 0
     records = sorted((tmp_path / "results").iterdir())
@@ -117,6 +123,7 @@ def test_speedrun_records_every_seed(monkeypatch, tmp_path, capsys, small_speedr
     assert first["recipe"] == "speedrun" and first["seed"] == 0 and first["epochs"] == 1
     assert first["train_images"] == get_profile("quick").cnn_subset and 0 <= first["dev_accuracy"] <= 1
     assert first["precision"] in ("float32", "bfloat16") and "test_accuracy" not in first
+    assert first["from_cache"] and first["train_time"] == speedrun_runs_dir[1][0]["train_time"]
     out = capsys.readouterr().out
     assert "speedrun 1 epoch seed 1" in out and "dev_accuracy" in out and "2 seeds: median dev_accuracy" in out
     runs = load_speedrun_runs("quick", split="dev")

@@ -6,7 +6,7 @@ import pytest
 
 from fmnist.backend import choose_precision
 
-from fmnist.course.model_cache import ModelCache
+from fmnist.course.model_cache import CACHE_DIRNAME, ModelCache
 from fmnist.course.speedrun import run_and_record, run_name, speedrun_data
 from fmnist.recipes import get_recipe
 
@@ -24,19 +24,20 @@ def test_run_names_share_the_recipe_up_to_the_seed():
 
 
 @pytest.mark.realdata
-def test_a_second_run_comes_from_the_cache(tmp_path, monkeypatch, small_speedrun_eval):
+@pytest.mark.xdist_group("speedrun")
+def test_a_second_run_comes_from_the_cache(tmp_path, monkeypatch, small_speedrun_eval, speedrun_runs_dir):
     from fmnist.course import report
 
     monkeypatch.setenv(report.RESULTS_ENV, str(tmp_path / "results"))
-    cache = ModelCache(tmp_path / "cache")
-    first, fields = run_and_record(RECIPE, seed=0, split="dev", profile="quick", epochs=1, cache=cache)
+    runs, first = speedrun_runs_dir  # seeds 0 and 1, trained into runs/model_cache
+    cache = ModelCache(runs / CACHE_DIRNAME)
+    assert not first[0]["from_cache"] and not first[1]["from_cache"]  # seed 1 was not served seed 0's model
+    assert len(list(cache.directory.iterdir())) == 2
     again, fields_again = run_and_record(RECIPE, seed=0, split="dev", profile="quick", epochs=1, cache=cache)
-    assert not fields["from_cache"] and fields_again["from_cache"]
-    assert fields_again["dev_accuracy"] == pytest.approx(fields["dev_accuracy"], abs=1e-6)
-    assert fields_again["train_time"] == fields["train_time"]  # the measured time, not a load time
-    other, fields_other = run_and_record(RECIPE, seed=1, split="dev", profile="quick", epochs=1, cache=cache)
-    assert not fields_other["from_cache"]
-    assert len(list((tmp_path / "cache").iterdir())) == 2
+    assert fields_again["from_cache"]
+    assert fields_again["dev_accuracy"] == pytest.approx(first[0]["dev_accuracy"], abs=1e-6)
+    assert fields_again["train_time"] == first[0]["train_time"]  # the measured time, not a load time
+    assert len(list(cache.directory.iterdir())) == 2
 
 
 @pytest.mark.realdata
