@@ -54,6 +54,7 @@ class Profile:
     regression_trials: int
     gradient_epochs: int  # deep-thin MLP demo
     maximize_steps: int  # gradient-ascent steps of activation maximization
+    robustness_subset: int | None  # test images scored under every corruption (None: all)
 
     def summary(self) -> str:
         """The profile in one line, as each notebook's first cell prints it.
@@ -113,6 +114,7 @@ PROFILES: dict[str, Profile] = {
         regression_trials=2,
         gradient_epochs=2,
         maximize_steps=30,
+        robustness_subset=200,
     ),
     "full": Profile(
         name="full",
@@ -136,6 +138,7 @@ PROFILES: dict[str, Profile] = {
         regression_trials=8,
         gradient_epochs=10,
         maximize_steps=200,
+        robustness_subset=None,
     ),
 }
 
