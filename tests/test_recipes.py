@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from fmnist.model import build_cnn, compile_model
 from fmnist.model.errors import UnknownNameError
 from fmnist.prediction import evaluate, evaluate_probabilities, predict_augmented, predict_flip_averaged
-from fmnist.recipes import RECIPES, Recipe, get_recipe, one_cycle, run_recipe
+from fmnist.recipes import RECIPES, Recipe, get_recipe, one_cycle, run_recipe, score_recipe, train_recipe
 
 RNG = np.random.default_rng(0)
 X = RNG.random((256, 28, 28, 1), dtype=np.float32)
@@ -40,6 +42,18 @@ def test_run_recipe_trains_and_scores_with_flip_averaging():
     assert summary["recipe"] == "tiny" and summary["params"] == result.model.count_params()
     # the schedule ran to its end: the last step's rate is ~0
     assert float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate)) < 1e-5
+
+
+def test_score_recipe_averages_the_recipes_test_time_views():
+    fit = train_recipe(TINY.with_epochs(1), (X, Y), seed=0)
+    x, y = X[:64], Y[:64]
+    ten_views = score_recipe(dataclasses.replace(TINY, tta_shift=1), fit, (x, y))
+    expected = evaluate_probabilities(predict_augmented(fit.model, x, flip=True, shift=1), y)
+    assert ten_views.accuracy == pytest.approx(expected["accuracy"])
+    assert ten_views.loss == pytest.approx(expected["loss"])
+    plain = score_recipe(dataclasses.replace(TINY, tta_flip=False), fit, (x, y))
+    assert plain.accuracy == plain.single_view_accuracy == ten_views.single_view_accuracy
+    assert plain.loss == pytest.approx(evaluate(fit.model, x, y)["loss"], rel=1e-4)
 
 
 def test_flip_averaging_is_the_mean_over_mirror_images():
@@ -84,12 +98,14 @@ def test_evaluate_probabilities_checks_its_input():
 def test_recipes_and_bad_input():
     assert get_recipe("speedrun") is RECIPES["speedrun"]
     assert TINY.with_epochs(5).epochs == 5 and TINY.with_epochs(5).name == "tiny"
-    with pytest.raises(UnknownNameError, match="valid recipes: speedrun"):
+    with pytest.raises(UnknownNameError, match="valid recipes: speedrun, long"):
         get_recipe("fast")
     with pytest.raises(UnknownNameError, match="valid presets"):
         Recipe("bad", "no_such_preset", epochs=1)
     with pytest.raises(ValueError, match="warmup"):
         Recipe("bad", "cnn_small", epochs=1, warmup=1.5)
+    with pytest.raises(ValueError, match="tta_shift must be an int >= 0, got -1"):
+        Recipe("bad", "cnn_small", epochs=1, tta_shift=-1)
     with pytest.raises(TypeError, match="must be a Recipe"):
         run_recipe("speedrun", (X, Y), (X, Y))
     assert Recipe("plain", "cnn_small", epochs=1, flip=False, translation=0.0).augmentation() is None

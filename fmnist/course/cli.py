@@ -47,7 +47,7 @@ __all__ = ["BACKENDS", "DEFAULT_LEARNING_RATE", "DEFAULT_OPTIMIZER", "EXIT_ERROR
 RECIPES = ("default", "plain")
 #: The names of ``fmnist.recipes.RECIPES`` (``fmnist speedrun --recipe``), copied for the same
 #: reason and checked the same way.
-SPEEDRUN_RECIPES = ("speedrun",)
+SPEEDRUN_RECIPES = ("speedrun", "long")
 
 
 def _engine_tuner(text: str) -> tuple[str, str]:
