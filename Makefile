@@ -26,8 +26,9 @@ demo: data
 test: unit nbval
 
 # --dist loadgroup: the tests of one xdist_group run on one worker and share its session fixtures.
+# --durations: every run (CI's too) lists its slowest tests, the ones to cut first.
 unit: data
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup tests
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 tests
 
 # One notebook per worker (--dist loadscope keeps a notebook's cells, and its kernel, together).
 nbval: data
