@@ -3,8 +3,9 @@
 A recipe is everything about a run but its data and seed: the preset, the epochs, the batch
 size, a one-cycle learning rate (linear warm-up to a peak, then cosine decay to zero: Keras's
 ``CosineDecay`` with ``warmup_steps``), AdamW, label smoothing, flip (and optionally shift)
-augmentation and test-time augmentation (flips, optionally 1-pixel shifts). The tricks are the cheap ones of the CIFAR-10 speedruns
-(airbench) that carry over to 28x28 grey images on a CPU. Each was kept only if it raised
+augmentation and test-time augmentation (flips, optionally 1-pixel shifts). The tricks are
+the cheap ones of the CIFAR-10 speedruns (airbench) that carry over to 28x28 grey images on a
+CPU. Each was kept only if it raised
 dev-split accuracy at the same budget; ``benchmarks/records/speedrun_dev.json`` lists those
 runs, and ``fmnist speedrun --split dev`` repeats one. ``fmnist.course.time_to_accuracy``
 reads the recorded runs as accuracy against minutes.
