@@ -23,8 +23,8 @@ from fmnist.checks import check_finite, check_int, check_labels, check_samples
 from fmnist.model import check_input_shape, check_task, infer_task
 
 __all__ = [
-    "check_regressor", "ensemble_predict", "evaluate", "evaluate_probabilities", "predict_augmented",
-    "predict_classes", "predict_flip_averaged",
+    "check_regressor", "check_view_shift", "ensemble_predict", "evaluate", "evaluate_probabilities",
+    "predict_augmented", "predict_classes", "predict_flip_averaged", "predict_views",
 ]  # fmt: skip
 
 _EPS = 1e-7  # keras.backend.epsilon(): the clip Keras applies to probabilities in the loss
@@ -109,27 +109,41 @@ def _shifted(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
     return padded[:, pad - dy : pad - dy + h, pad - dx : pad - dx + w]
 
 
-def predict_augmented(
+def check_view_shift(shift: Any, height: int, width: int, name: str = "shift") -> int:
+    """``shift`` if it is a valid test-time shift for ``height x width`` images: an int
+    ``>= 0`` and smaller than the images."""
+    shift = check_int(shift, name, minimum=0)
+    if shift >= min(height, width):
+        raise ValueError(f"{name} must be smaller than the images ({height}x{width}), got {shift}")
+    return shift
+
+
+def predict_views(
     model: keras.Model, x: Any, flip: bool = True, shift: int = 0, batch_size: int = 1024
 ) -> np.ndarray:
-    """Test-time augmentation: the mean prediction over views of images ``(N, H, W, C)``.
+    """The predictions of test-time views of images ``(N, H, W, C)``, shaped ``(views, N, ...)``.
 
-    The views are the images themselves, with ``shift > 0`` also the images moved ``shift``
-    pixels up, down, left and right (edge pixels repeated), and with ``flip`` the mirror
-    image (left-right, as ``RandomFlip("horizontal")`` trains) of each of those: 1, 2, 5 or
-    10 views. Keras has no test-time augmentation, hence these few lines.
+    The views are the images themselves (always the first), with ``shift > 0`` also the
+    images moved ``shift`` pixels up, down, left and right (edge pixels repeated), and with
+    ``flip`` the mirror image (left-right, as ``RandomFlip("horizontal")`` trains) of each of
+    those: 1, 2, 5 or 10 views. Keras has no test-time augmentation, hence these few lines.
     """
     x = np.asarray(x)
     if x.ndim != 4:
         raise ValueError(f"test-time augmentation needs images shaped (N, height, width, channels), got {x.shape}")
-    shift = check_int(shift, "shift", minimum=0)
-    if shift >= min(x.shape[1:3]):
-        raise ValueError(f"shift must be smaller than the images ({x.shape[1]}x{x.shape[2]}), got {shift}")
+    shift = check_view_shift(shift, *x.shape[1:3])
     offsets = [(0, 0)] + ([(-shift, 0), (shift, 0), (0, -shift), (0, shift)] if shift else [])
     views = [_shifted(x, dy, dx) if (dy, dx) != (0, 0) else x for dy, dx in offsets]
     if flip:
         views += [view[:, :, ::-1] for view in views]
-    return np.mean([_predict(model, view, batch_size) for view in views], axis=0)
+    return np.stack([_predict(model, view, batch_size) for view in views])
+
+
+def predict_augmented(
+    model: keras.Model, x: Any, flip: bool = True, shift: int = 0, batch_size: int = 1024
+) -> np.ndarray:
+    """Test-time augmentation: the mean prediction over the views of :func:`predict_views`."""
+    return predict_views(model, x, flip=flip, shift=shift, batch_size=batch_size).mean(axis=0)
 
 
 def predict_flip_averaged(model: keras.Model, x: Any, batch_size: int = 1024) -> np.ndarray:

@@ -10,7 +10,9 @@ import pytest
 
 from fmnist.model import build_cnn, compile_model
 from fmnist.model.errors import UnknownNameError
-from fmnist.prediction import evaluate, evaluate_probabilities, predict_augmented, predict_flip_averaged
+from fmnist.prediction import (
+    evaluate, evaluate_probabilities, predict_augmented, predict_flip_averaged, predict_views,
+)  # fmt: skip
 from fmnist.recipes import RECIPES, Recipe, get_recipe, one_cycle, run_recipe, score_recipe, train_recipe
 
 RNG = np.random.default_rng(0)
@@ -56,6 +58,15 @@ def test_score_recipe_averages_the_recipes_test_time_views():
     assert plain.loss == pytest.approx(evaluate(fit.model, x, y)["loss"], rel=1e-4)
 
 
+def test_score_recipe_predicts_each_view_once(monkeypatch):
+    fit = train_recipe(TINY.with_epochs(1), (X, Y), seed=0)
+    calls = []
+    predict = fit.model.predict
+    monkeypatch.setattr(fit.model, "predict", lambda x, **kw: calls.append(len(x)) or predict(x, **kw))
+    score_recipe(dataclasses.replace(TINY, tta_shift=1), fit, (X[:64], Y[:64]))
+    assert calls == [64] * 10  # 10 views, the plain one (single_view_accuracy) among them
+
+
 def test_flip_averaging_is_the_mean_over_mirror_images():
     model = compile_model(build_cnn(conv_blocks=[{"filters": 4}]))
     averaged = predict_flip_averaged(model, X[:8])
@@ -75,7 +86,9 @@ def test_shift_averaging_is_the_mean_over_ten_views():
     left = np.concatenate([x[:, :, 1:], x[:, :, -1:]], axis=2)
     views = [x, up, down, left, right]
     views += [v[:, :, ::-1] for v in views]
-    by_hand = np.mean([model.predict(v, verbose=0) for v in views], axis=0)
+    each = np.stack([model.predict(v, verbose=0) for v in views])
+    np.testing.assert_allclose(predict_views(model, x, flip=True, shift=1), each, atol=1e-6)
+    by_hand = each.mean(axis=0)
     np.testing.assert_allclose(predict_augmented(model, x, flip=True, shift=1), by_hand, atol=1e-6)
     no_flip = np.mean([model.predict(v, verbose=0) for v in views[:5]], axis=0)
     np.testing.assert_allclose(predict_augmented(model, x, flip=False, shift=1), no_flip, atol=1e-6)
@@ -106,6 +119,27 @@ def test_recipes_and_bad_input():
         Recipe("bad", "cnn_small", epochs=1, warmup=1.5)
     with pytest.raises(ValueError, match="tta_shift must be an int >= 0, got -1"):
         Recipe("bad", "cnn_small", epochs=1, tta_shift=-1)
+    # a shift the scoring would refuse fails when the recipe is made, not after its training
+    with pytest.raises(ValueError, match=r"tta_shift must be smaller than the images \(28x28\), got 28"):
+        Recipe("bad", "cnn_small", epochs=1, tta_shift=28)
+    with pytest.raises(ValueError, match="erasing must be a finite number in \\[0, 1\\], got 1.5"):
+        Recipe("bad", "cnn_small", epochs=1, erasing=1.5)
+    with pytest.raises(ValueError, match="erasing_scale must be a pair"):
+        Recipe("bad", "cnn_small", epochs=1, erasing=0.5, erasing_scale=(0.5, 0.1))
+    with pytest.raises(ValueError, match="need an image preset .* 'mlp_shallow' has layout 'mlp'"):
+        Recipe("bad", "mlp_shallow", epochs=1)
+    assert Recipe("plain", "mlp_shallow", epochs=1, flip=False, translation=0.0, tta_flip=False).augmentation() is None
     with pytest.raises(TypeError, match="must be a Recipe"):
         run_recipe("speedrun", (X, Y), (X, Y))
     assert Recipe("plain", "cnn_small", epochs=1, flip=False, translation=0.0).augmentation() is None
+
+
+def test_recipe_erasing_joins_the_training_augmentation():
+    erasing = Recipe("erase", "cnn_small", epochs=1, flip=False, translation=0.0, erasing=0.5,
+                     erasing_scale=(0.1, 0.2))  # fmt: skip
+    (layer,) = erasing.augmentation(seed=3).layers
+    assert isinstance(layer, keras.layers.RandomErasing) and layer.scale == (0.1, 0.2)
+    out = keras.ops.convert_to_numpy(erasing.augmentation(seed=3)(np.ones((64, 28, 28, 1), "float32"), training=True))
+    erased = (out == 0).any(axis=(1, 2, 3))
+    assert 0 < erased.sum() < 64  # with probability 0.5 per image
+    assert np.all((out == 0) | (out == 1))

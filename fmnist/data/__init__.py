@@ -10,7 +10,7 @@ Example::
 
 from fmnist.data.corruptions import CORRUPTIONS, SEVERITIES, SEVERITY_PARAMETERS, corrupt
 from fmnist.data.idx import IDXFormatError, read_idx, write_idx
-from fmnist.data.pipeline import build_augmentation, make_dataset
+from fmnist.data.pipeline import build_augmentation, check_erasing_scale, make_dataset
 from fmnist.data.preprocessing import (
     LAYOUTS,
     Splits,
@@ -54,7 +54,7 @@ from fmnist.data.sources import (
 __all__ = [
     "CLASS_NAMES", "CORRUPTIONS", "DATASETS", "DOMAIN", "FASHION_MNIST_CLASSES", "GAPS",
     "LAYOUTS", "MNIST_CLASSES", "NOISE_STD_TEST", "NOISE_STD_TRAIN", "SEVERITIES",
-    "SEVERITY_PARAMETERS", "build_augmentation", "candidate_dirs", "checksum_report", "corrupt",
+    "SEVERITY_PARAMETERS", "build_augmentation", "candidate_dirs", "check_erasing_scale", "checksum_report", "corrupt",
     "dataset_info", "DatasetError", "DatasetNotFoundError", "fetch", "find_dataset",
     "generate_regression", "generator_basis", "IDXFormatError", "in_gap", "load_dataset",
     "load_regression", "load_splits", "make_dataset", "noise_floor", "read_idx", "reshape_for",

@@ -20,7 +20,7 @@ import numpy as np
 from fmnist.checks import check_bool, check_int, check_real, check_samples
 from fmnist.data.preprocessing import IMAGE_LAYOUTS
 
-__all__ = ["build_augmentation", "make_dataset"]
+__all__ = ["build_augmentation", "check_erasing_scale", "make_dataset"]
 
 
 def build_augmentation(
@@ -65,7 +65,7 @@ def build_augmentation(
     for label, value in (("rotation", rotation), ("noise", noise), ("erasing", erasing),
                          ("translation", translation)):  # fmt: skip
         check_real(value, label, 0.0, 1.0)
-    _check_erasing_scale(erasing_scale)
+    check_erasing_scale(erasing_scale)
     seed = check_int(seed, "seed", minimum=0)
     layers = []
     if flip:
@@ -95,7 +95,8 @@ def build_augmentation(
     return keras.layers.Pipeline(layers, name="augmentation")
 
 
-def _check_erasing_scale(scale) -> None:
+def check_erasing_scale(scale) -> tuple[float, float]:
+    """``scale`` as a float pair ``(low, high)``, or a ValueError unless ``0 < low <= high <= 1``."""
     valid = f"erasing_scale must be a pair (low, high) with 0 < low <= high <= 1, got {scale!r}"
     if isinstance(scale, (str, bytes)):
         raise ValueError(valid)
@@ -107,6 +108,7 @@ def _check_erasing_scale(scale) -> None:
     high = check_real(high, "erasing_scale high", 0.0, 1.0, low_open=True)
     if low > high:
         raise ValueError(valid)
+    return low, high
 
 
 def make_dataset(
