@@ -26,14 +26,15 @@ demo: data
 test: unit nbval
 
 # --dist loadgroup: the tests of one xdist_group run on one worker and share its session fixtures.
-# --durations: every run (CI's too) lists its slowest tests, the ones to cut first.
+# --durations (here and in nbval): every run (CI's too) lists its slowest tests, the ones to cut first.
 unit: data
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 tests
 
 # One notebook per worker (--dist loadscope keeps a notebook's cells, and its kernel, together).
 nbval: data
 	FMNIST_PROFILE=quick $(BIN)/pytest --nbval notebooks --nbval-current-env \
-		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider -n $(TEST_WORKERS) --dist loadscope
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider -n $(TEST_WORKERS) --dist loadscope \
+		--durations=10
 
 install: $(STAMP)
 

@@ -39,6 +39,10 @@ def _strict_json(text: str):
     return json.loads(text, parse_constant=reject)
 
 
+#: The tests of ``tiny_run`` share one xdist worker, so the benchmark (about 20 s) runs once.
+TINY_RUN_GROUP = pytest.mark.xdist_group("benchmark_tiny_run")
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """One tiny benchmark through the command-line entry point (shared by the tests below)."""
@@ -57,6 +61,8 @@ def _is_pos(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
 
 
+@pytest.mark.slow
+@TINY_RUN_GROUP
 def test_tiny_run_writes_documented_json(tiny_run):
     status, out, _ = tiny_run
     assert status == 0
@@ -73,6 +79,8 @@ def test_tiny_run_writes_documented_json(tiny_run):
     assert machine["logical_cores"] >= 1 and len(machine["load_avg_start"]) == 3
 
 
+@pytest.mark.slow
+@TINY_RUN_GROUP
 def test_training_rows_cover_every_preset_and_method(tiny_run):
     result = _strict_json(tiny_run[1].read_text())
     rows = {(r["preset"], r["method"]): r for r in result["training"]}
@@ -95,6 +103,8 @@ def test_training_rows_cover_every_preset_and_method(tiny_run):
         assert all(_is_pos(v) for v in run["epoch_cpu_per_wall"]), run["method"]
 
 
+@pytest.mark.slow
+@TINY_RUN_GROUP
 def test_ratios_inference_regression_gemm_sections(tiny_run):
     result = _strict_json(tiny_run[1].read_text())
     comparisons = {(r["preset"], r["comparison"]) for r in result["ratios"]}
@@ -115,6 +125,8 @@ def test_ratios_inference_regression_gemm_sections(tiny_run):
         assert "not importable" in result["torch"]["note"]
 
 
+@pytest.mark.slow
+@TINY_RUN_GROUP
 def test_printed_table_and_format_report_round_trip(tiny_run):
     _, out, printed = tiny_run
     for heading in ("Training throughput", "Speed-ups", "Inference", "Regression net", "GEMM", str(out)):
@@ -228,6 +240,7 @@ def _clean_tf_onednn_default() -> bool:
     return proc.stdout.strip().splitlines()[-1] == "True"
 
 
+@pytest.mark.slow
 def test_naive_run_with_tensorflow_defaults_runs_in_a_fresh_process():
     import os
     import tempfile

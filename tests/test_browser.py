@@ -23,7 +23,8 @@ from fmnist.course.report import build_reports, load_results
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout these tests belong to
 
-pytestmark = pytest.mark.browser
+# One worker for the module: its module fixtures (the built site, the browser) are built once.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 #: Every image's natural width and every link and image source, as the browser resolved them.
 IMAGES = "return Array.from(document.images, (img) => [img.currentSrc, img.complete, img.naturalWidth]);"

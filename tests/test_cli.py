@@ -98,6 +98,7 @@ def train_spy(monkeypatch):
     return seen
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.xdist_group("speedrun")
 def test_speedrun_records_every_seed(monkeypatch, tmp_path, capsys, small_speedrun_eval, speedrun_runs_dir):
@@ -374,6 +375,7 @@ def test_tune_seeds_checks_names_tolerance_and_goal_before_any_search(capsys, tm
     assert ran == [] and not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_tune_seeds_writes_the_comparison_record(capsys, tmp_path):
     out = tmp_path / "seeds.json"

@@ -165,6 +165,7 @@ def _notebook(path, *sources):
     nbformat.write(nb, path)
 
 
+@pytest.mark.slow
 def test_build_reports_and_failure(tmp_path):
     nbdir = tmp_path / "nbs"
     nbdir.mkdir()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -156,6 +157,8 @@ def test_engine_returns_documented_table(engine, tuner, space, searches, capsys)
 def test_searches_run_on_every_backend(engine, tuner, space, data, tmp_path):
     # Talos 2.0.10 and KerasTuner 1.4.8 run on jax and torch as well (measured here; on torch
     # they failed only while compile_model asked for steps_per_execution=32). Two trials each.
+    if keras.backend.backend() == "tensorflow":
+        pytest.skip("on tensorflow test_engine_returns_documented_table runs these searches")
     out = _search(space, engine, tuner, data, tmp_path, max_trials=2, epochs=2 if tuner == "hyperband" else 1)
     df = out.results
     assert len(df) == 2 and out.trials_run == 2 and df["param_hash"].is_unique
@@ -184,6 +187,7 @@ class _Stop(Exception):
     """Simulated interruption (Ctrl-C, a killed job) after a trial was recorded."""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["talos", "kerastuner"])
 def test_resume_after_interruption_repeats_no_trial(engine, space, data, tmp_path):
     seen: list[str] = []
@@ -376,6 +380,7 @@ def test_other_bad_input(space, data, tmp_path, monkeypatch):
         _search(space, "kerastuner", "random", data, tmp_path)
 
 
+@pytest.mark.slow
 def test_bayesian_search_leaves_trials_to_its_gaussian_process(space, data, tmp_path):
     import json
 
@@ -385,10 +390,10 @@ def test_bayesian_search_leaves_trials_to_its_gaussian_process(space, data, tmp_
     assert bayesian_initial_points(8, 12) == 4
     assert bayesian_initial_points(8, None) == 24
     assert bayesian_initial_points(2, 100) == 6 and bayesian_initial_points(6, 3) == 2
-    _search(space, "kerastuner", "bayesian", data, tmp_path, max_trials=4)
+    _search(space, "kerastuner", "bayesian", data, tmp_path, max_trials=3)  # 2 random, 1 from the process
     oracle = json.loads((tmp_path / "kerastuner_bayesian" / "oracle.json").read_text())
     assert oracle["num_initial_points"] == 2
-    _search(space, "kerastuner", "bayesian", data, tmp_path, max_trials=2, project_name="own",
+    _search(space, "kerastuner", "bayesian", data, tmp_path, max_trials=1, project_name="own",
             tuner_kwargs={"num_initial_points": 1})  # the caller's choice wins
     assert json.loads((tmp_path / "own" / "oracle.json").read_text())["num_initial_points"] == 1
 
@@ -524,6 +529,7 @@ def test_share_is_compared_with_the_goal_unrounded(tmp_path):
     assert summary.loc["b", "share median"] == pytest.approx(801 / 2001, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_repeat_searches_runs_each_seed_in_its_own_directory_and_resumes(space, data, tmp_path):
     from fmnist.tuning.seeds import repeat_searches
 
