@@ -7,7 +7,9 @@ import pytest
 from fmnist.backend import choose_precision
 
 from fmnist.course.model_cache import CACHE_DIRNAME, ModelCache
-from fmnist.course.speedrun import run_and_record, run_name, speedrun_data
+from fmnist.course.report import RESULTS_ENV, record_result
+from fmnist.course.speedrun import load_speedrun_runs, run_and_record, run_name, speedrun_data
+from fmnist.model.errors import UnknownNameError
 from fmnist.recipes import get_recipe
 
 RECIPE = get_recipe("speedrun")
@@ -21,6 +23,22 @@ def test_run_names_share_the_recipe_up_to_the_seed():
     other = "float32" if default == "bfloat16" else "bfloat16"
     assert run_name(RECIPE, RECIPE.epochs, 0, default) == "speedrun seed 0"
     assert run_name(RECIPE, RECIPE.epochs, 0, other) == f"speedrun seed 0, {other}"
+
+
+def test_loaded_runs_are_those_of_the_split_and_recipe_asked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv(RESULTS_ENV, str(tmp_path))
+    for notebook, model, recipe, seed in [("speedrun", "speedrun seed 0", "speedrun", 0),
+                                          ("speedrun", "long seed 0", "long", 0),
+                                          ("speedrun", "speedrun seed 1", "speedrun", 1),
+                                          ("speedrun_dev", "speedrun seed 0", "speedrun", 0)]:  # fmt: skip
+        record_result(notebook, model, profile="quick", recipe=recipe, seed=seed, test_accuracy=0.9)
+    assert sorted(load_speedrun_runs("quick")["model"]) == ["long seed 0", "speedrun seed 0", "speedrun seed 1"]
+    assert load_speedrun_runs("quick", recipe="speedrun")["model"].tolist() == ["speedrun seed 0", "speedrun seed 1"]
+    assert load_speedrun_runs("quick", recipe="long")["model"].tolist() == ["long seed 0"]
+    assert load_speedrun_runs("quick", split="dev", recipe="long").empty
+    assert load_speedrun_runs("full", recipe="speedrun").empty  # no full-profile records here
+    with pytest.raises(UnknownNameError, match="valid recipes: speedrun, long"):
+        load_speedrun_runs("quick", recipe="sprint")
 
 
 @pytest.mark.realdata

@@ -19,7 +19,7 @@ from fmnist.course.model_cache import ModelCache, resolve_cache
 from fmnist.course.profiles import Profile, get_profile
 from fmnist.course.report import load_results, record_result
 from fmnist.data import load_splits
-from fmnist.recipes import Recipe, RecipeResult, score_recipe, train_recipe
+from fmnist.recipes import Recipe, RecipeResult, get_recipe, score_recipe, train_recipe
 from fmnist.training import array_fingerprint
 
 __all__ = ["NOTEBOOKS", "SPLITS", "load_speedrun_runs", "run_and_record", "run_name", "speedrun_data"]
@@ -96,9 +96,16 @@ def run_and_record(
     return result, fields
 
 
-def load_speedrun_runs(profile: str | None = None, split: str = "test") -> pd.DataFrame:
-    """The recorded speedrun runs of ``profile`` (default: the active one) on ``split``."""
+def load_speedrun_runs(profile: str | None = None, split: str = "test", recipe: str | None = None) -> pd.DataFrame:
+    """The recorded speedrun runs of ``profile`` (default: the active one) on ``split``, of
+    every recipe or of the recipe named ``recipe`` only (a name of ``fmnist.recipes.RECIPES``)."""
+    split = _check_split(split)
+    if recipe is not None:
+        recipe = get_recipe(recipe).name  # raises listing the recipes
     results = load_results(profile=get_profile(profile).name)
     if results.empty or "notebook" not in results:
         return results
-    return results[results["notebook"] == NOTEBOOKS[_check_split(split)]].reset_index(drop=True)
+    runs = results[results["notebook"] == NOTEBOOKS[split]]
+    if recipe is not None:
+        runs = runs[runs["recipe"] == recipe] if "recipe" in runs else runs.iloc[:0]
+    return runs.reset_index(drop=True)
