@@ -81,6 +81,13 @@ def test_speedrun_preset_is_a_batch_norm_cnn_under_500k():
     assert model.get_layer("global_pool").output.shape == (None, 128)
 
 
+def test_long_preset_is_the_speedrun_shape_wider_under_500k():
+    model = build_model("cnn_long")
+    assert model.count_params() == PRESETS["cnn_long"].params == 439_450
+    assert [layer.filters for layer in model.layers if type(layer).__name__ == "Conv2D"] == [48, 96, 96, 144, 144]
+    assert model.get_layer("global_pool").output.shape == (None, 144)
+
+
 def test_every_preset_has_a_valid_layout_and_output():
     for name, preset in PRESETS.items():
         model = build_model(name)

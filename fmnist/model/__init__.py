@@ -33,6 +33,7 @@ regression_10_15_10  1-10-15-10-1, tanh                                  356
 mlp_best             784-384-256-128-10, batch norm, dropout 0.3          436,490
 cnn_best             VGG [32,32]-pool-[64,64]-pool-dense128, BN, dropout  468,778
 cnn_speedrun         32-pool-[64,64]-pool-[128,128]-global max pool, BN   279,722
+cnn_long             48-pool-[96,96]-pool-[144,144]-global max pool, BN  439,450
 ==================== ==================================================== =========
 """
 
