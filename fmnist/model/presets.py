@@ -179,20 +179,20 @@ _preset(
 )  # fmt: skip
 
 # --- time-to-accuracy recipes (issue H; fmnist.recipes trains them) ------------------------
-# Width goes where the images are small: one 32-filter conv at 28x28, two 64s at 14x14, two
-# 128s at 7x7, then a global max pool. Chosen on the dev split against cnn_best and wider or
-# flatter variants at the same 12-epoch budget (benchmarks/records/speedrun_dev.json).
-_preset(
-    "cnn_speedrun", build_cnn, "cnn",
-    "conv32-pool-[64,64]-pool-[128,128]-global max pool-10, batch norm", 279_722,
-    conv_blocks=({"filters": 32}, {"filters": 64, "convs": 2}, {"filters": 128, "convs": 2, "pool": 0}),
-    batch_norm=True, global_pool="max",
-)  # fmt: skip
+def _speedrun_shape(name: str, widths: tuple[int, int, int], params: int) -> None:
+    """Width where the images are small: one conv at 28x28, two at 14x14, two at 7x7, then a
+    global max pool; ``widths`` are the filters of the three stages."""
+    a, b, c = widths
+    _preset(
+        name, build_cnn, "cnn", f"conv{a}-pool-[{b},{b}]-pool-[{c},{c}]-global max pool-10, batch norm", params,
+        conv_blocks=({"filters": a}, {"filters": b, "convs": 2}, {"filters": c, "convs": 2, "pool": 0}),
+        batch_norm=True, global_pool="max",
+    )  # fmt: skip
+
+
+# Chosen on the dev split against cnn_best and wider or flatter variants at the same 12-epoch
+# budget (benchmarks/records/speedrun_dev.json).
+_speedrun_shape("cnn_speedrun", (32, 64, 128), 279_722)
 # The long recipe's 30 minutes afford the same shape 1.5x wider (1.8x the arithmetic): on the
 # dev split at 40 epochs it beat cnn_speedrun by 0.2 points (benchmarks/records/long_dev.json).
-_preset(
-    "cnn_long", build_cnn, "cnn",
-    "conv48-pool-[96,96]-pool-[144,144]-global max pool-10, batch norm", 439_450,
-    conv_blocks=({"filters": 48}, {"filters": 96, "convs": 2}, {"filters": 144, "convs": 2, "pool": 0}),
-    batch_norm=True, global_pool="max",
-)  # fmt: skip
+_speedrun_shape("cnn_long", (48, 96, 144), 439_450)
